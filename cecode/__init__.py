@@ -1,0 +1,13 @@
+"""cecode: the code of the book "Cross-entropy and softmax in PyTorch".
+
+One module per concern; import the one you need, e.g. ``from cecode import functional as cf``.
+
+- :mod:`cecode.functional` -- softmax, log-softmax, log-sum-exp, NLL and cross-entropy from scratch
+- :mod:`cecode.exercises` -- checkers for the exercises at the end of each chapter
+- :mod:`cecode.data`, :mod:`cecode.models`, :mod:`cecode.training`, :mod:`cecode.parameters`,
+  :mod:`cecode.plots` -- MNIST, the MLP, the training loop, parameter summaries, shared plots
+- :mod:`cecode.calibration`, :mod:`cecode.scale`, :mod:`cecode.distributed` -- calibrated
+  probabilities and cross-entropy at scale
+"""
+
+__version__ = "0.1.0"
