@@ -1,0 +1,415 @@
+"""Training and evaluation: ``fit``, ``evaluate``, ``predict``, seeding, saving weights.
+
+The training loop in :func:`fit` is the one every PyTorch tutorial shows::
+
+    for xb, yb in batches:
+        logits = model(xb)                   # raw scores, no softmax
+        loss = F.cross_entropy(logits, yb)   # log_softmax + NLL in one stable step
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+made fast for data that fits in memory: the whole training set is one tensor and each batch
+is an ``index_select`` of a pre-drawn permutation (no per-image Python work), Adam uses its
+fused (or ``foreach``) implementation, denormal floats are flushed to zero (Adam's second
+moment decays into the denormal range and makes later epochs slower), and the training accuracy
+comes from the logits of the forward pass already done.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "History",
+    "seed_everything",
+    "make_adam",
+    "fit",
+    "evaluate",
+    "predict",
+    "confusion_matrix",
+    "save_weights",
+    "load_weights",
+]
+
+LossFn = Callable[[Tensor, Tensor], Tensor]
+
+
+@dataclass
+class History:
+    """Per-epoch metrics recorded by :func:`fit`.
+
+    Attributes
+    ----------
+    train_loss, train_acc : list of float
+        Mean loss and accuracy over the training batches of each epoch (measured during the
+        epoch, while the weights change, with dropout and augmentation active).
+    val_loss, val_acc : list of float
+        Loss and accuracy on the validation data after each epoch (empty without validation data).
+    best_epoch : int or None
+        1-based epoch with the lowest validation loss (training loss without validation data).
+    stopped_early : bool
+        Whether early stopping ended training before ``epochs``.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs run."""
+        return len(self.train_loss)
+
+    def rounded(self, digits: int = 3) -> dict[str, list[float]]:
+        """Return the four metric lists rounded to ``digits`` decimals (for deterministic printing)."""
+        return {
+            name: [round(v, digits) for v in getattr(self, name)]
+            for name in ("train_loss", "train_acc", "val_loss", "val_acc")
+        }
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's ``random``, NumPy (if installed) and PyTorch's global generator.
+
+    Parameters
+    ----------
+    seed : int
+        The seed.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % 2**32)  # noqa: NPY002 - seeds the legacy global generator
+    except ImportError:  # pragma: no cover - numpy is a dependency of torchvision
+        pass
+    torch.manual_seed(seed)
+
+
+def make_adam(params, lr: float = 1e-3, weight_decay: float = 0.0) -> torch.optim.Adam:
+    """Adam with its fastest CPU implementation: ``fused=True`` if this torch has it, else ``foreach``.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Parameters or parameter groups, as for ``torch.optim.Adam``.
+    lr : float
+        Learning rate.
+    weight_decay : float
+        L2 penalty coefficient added to the gradient (Adam's ``weight_decay``).
+
+    Returns
+    -------
+    torch.optim.Adam
+    """
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=True)
+
+
+def _check_data(name: str, data) -> tuple[Tensor, Tensor]:
+    if not (isinstance(data, Sequence) and len(data) == 2):
+        raise TypeError(f"{name} must be a tuple (images, labels), got {type(data).__name__}")
+    x, y = data
+    if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
+        raise TypeError(
+            f"{name} must hold two tensors, got {type(x).__name__} and {type(y).__name__}"
+        )
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(
+            f"{name} images and labels must have the same non-zero length, got {len(x)} and {len(y)}"
+        )
+    return x, y
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    data: tuple[Tensor, Tensor],
+    loss_fn: LossFn | None = None,
+    batch_size: int = 10_000,
+) -> tuple[float, float]:
+    """Mean loss and accuracy of ``model`` on ``data``, in eval mode and without gradients.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps ``(B, ...)`` inputs to ``(B, C)`` logits.
+    data : tuple of Tensor
+        ``(images (N, ...), labels (N,))``.
+    loss_fn : callable, optional
+        ``loss_fn(logits, labels) -> mean loss``; default ``F.cross_entropy``.
+    batch_size : int
+        Examples per forward pass (large batches are fast when no gradients are kept).
+
+    Returns
+    -------
+    tuple of float
+        ``(loss, accuracy)``, the loss averaged over examples and accuracy in ``[0, 1]``.
+    """
+    x, y = _check_data("data", data)
+    loss_fn = F.cross_entropy if loss_fn is None else loss_fn
+    was_training = model.training
+    model.eval()
+    try:
+        total_loss, correct = 0.0, 0
+        for start in range(0, len(x), batch_size):
+            xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+            logits = model(xb)
+            total_loss += float(loss_fn(logits, yb)) * len(yb)
+            correct += int((logits.argmax(dim=1) == yb).sum())
+    finally:
+        model.train(was_training)
+    return total_loss / len(x), correct / len(x)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images: Tensor, batch_size: int = 10_000) -> Tensor:
+    """Logits of ``model`` for ``images``, in eval mode and without gradients.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The classifier.
+    images : Tensor
+        ``(N, ...)`` inputs.
+    batch_size : int
+        Examples per forward pass.
+
+    Returns
+    -------
+    Tensor
+        ``(N, C)`` raw logits (apply ``softmax`` for probabilities).
+    """
+    if not isinstance(images, Tensor):
+        raise TypeError(f"images must be a Tensor, got {type(images).__name__}")
+    was_training = model.training
+    model.eval()
+    try:
+        return torch.cat(
+            [model(images[s : s + batch_size]) for s in range(0, len(images), batch_size)]
+        )
+    finally:
+        model.train(was_training)
+
+
+def confusion_matrix(targets: Tensor, predictions: Tensor, num_classes: int = 10) -> Tensor:
+    """Count how often true class ``i`` was predicted as class ``j``.
+
+    Parameters
+    ----------
+    targets, predictions : Tensor
+        ``(N,)`` integer class indices in ``[0, num_classes)``.
+    num_classes : int
+        Number of classes ``C``.
+
+    Returns
+    -------
+    Tensor
+        ``(C, C)`` int64, rows are true classes, columns predicted classes; it sums to ``N``.
+    """
+    if targets.shape != predictions.shape or targets.dim() != 1:
+        raise ValueError(
+            "targets and predictions must be 1-D tensors of the same shape, got "
+            f"{tuple(targets.shape)} and {tuple(predictions.shape)}"
+        )
+    flat = targets.long() * num_classes + predictions.long()
+    return torch.bincount(flat, minlength=num_classes * num_classes).reshape(
+        num_classes, num_classes
+    )
+
+
+def _progress(iterable, enabled: bool, total: int):
+    if not enabled:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc="epochs", unit="epoch", leave=True)
+
+
+def fit(
+    model: nn.Module,
+    train: tuple[Tensor, Tensor],
+    val: tuple[Tensor, Tensor] | None = None,
+    *,
+    epochs: int,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    loss_fn: LossFn | None = None,
+    augment: Callable[[Tensor], Tensor] | None = None,
+    early_stopping_patience: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    optimizer: torch.optim.Optimizer | None = None,
+) -> History:
+    """Train ``model`` with Adam on in-memory tensors; return the per-epoch :class:`History`.
+
+    Each epoch draws a permutation of the training examples (seeded), and for each batch of
+    ``batch_size`` examples does: forward, ``loss_fn(logits, labels)``, backward, optimizer step.
+    After each epoch the model is evaluated on ``val`` (if given) with :func:`evaluate`.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps ``(B, ...)`` images to ``(B, C)`` raw logits; trained in place.
+    train : tuple of Tensor
+        ``(images (N, ...), labels (N,))``.
+    val : tuple of Tensor, optional
+        Validation ``(images, labels)``.
+    epochs : int
+        Maximum number of passes over ``train``.
+    batch_size : int
+        Examples per optimizer step.
+    lr : float
+        Adam's learning rate.
+    weight_decay : float
+        Adam's L2 penalty coefficient.
+    loss_fn : callable, optional
+        ``loss_fn(logits, labels) -> scalar mean loss``; default ``F.cross_entropy`` (on raw logits).
+    augment : callable, optional
+        Applied to each training batch of images, e.g. :func:`cecode.data.random_shift`.
+    early_stopping_patience : int, optional
+        Stop when the validation loss has not improved for this many epochs, then restore the
+        weights of the best epoch. Requires ``val``.
+    seed : int
+        Seeds the shuffling and PyTorch's global generator (dropout, augmentation), so two calls
+        with the same seed and the same initial model give identical histories.
+    progress : bool
+        Show a tqdm progress bar over the epochs.
+    optimizer : torch.optim.Optimizer, optional
+        Use this optimizer instead of a new Adam (``lr`` and ``weight_decay`` are then ignored).
+
+    Returns
+    -------
+    History
+        Per-epoch ``train_loss``, ``train_acc``, ``val_loss``, ``val_acc`` and ``best_epoch``.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive ``epochs``/``batch_size``, mismatched data, or early stopping without ``val``.
+    """
+    x, y = _check_data("train", train)
+    if val is not None:
+        _check_data("val", val)
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if early_stopping_patience is not None:
+        if val is None:
+            raise ValueError(
+                "early_stopping_patience needs validation data: pass val=(images, labels)"
+            )
+        if not isinstance(early_stopping_patience, int) or early_stopping_patience < 1:
+            raise ValueError(
+                f"early_stopping_patience must be a positive int or None, got {early_stopping_patience!r}"
+            )
+    loss_fn = F.cross_entropy if loss_fn is None else loss_fn
+    torch.set_flush_denormal(True)  # Adam's state decays into denormals, which are slow on CPUs
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    if optimizer is None:
+        optimizer = make_adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+    n = len(x)
+    full = n // batch_size
+    batch_buf = torch.empty((batch_size, *x.shape[1:]), dtype=x.dtype)
+    label_buf = torch.empty(batch_size, dtype=y.dtype)
+    history = History()
+    best_score, best_state, since_best = float("inf"), None, 0
+
+    model.train()
+    for epoch in _progress(range(1, epochs + 1), progress, epochs):
+        order = torch.randperm(n, generator=generator)
+        loss_sum = torch.zeros(())
+        correct = torch.zeros((), dtype=torch.int64)
+        for i, idx in enumerate(order.split(batch_size)):
+            if i < full:  # copy the batch into preallocated buffers
+                xb = torch.index_select(x, 0, idx, out=batch_buf)
+                yb = torch.index_select(y, 0, idx, out=label_buf)
+            else:
+                xb, yb = x.index_select(0, idx), y.index_select(0, idx)
+            if augment is not None:
+                xb = augment(xb)
+            logits = model(xb)
+            loss = loss_fn(logits, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                loss_sum += loss.detach() * len(yb)
+                correct += (logits.argmax(dim=1) == yb).sum()
+        history.train_loss.append(float(loss_sum) / n)
+        history.train_acc.append(int(correct) / n)
+        if val is not None:
+            val_loss, val_acc = evaluate(model, val, loss_fn)
+            history.val_loss.append(val_loss)
+            history.val_acc.append(val_acc)
+            model.train()
+        score = history.val_loss[-1] if val is not None else history.train_loss[-1]
+        if score < best_score:
+            best_score, since_best, history.best_epoch = score, 0, epoch
+            if early_stopping_patience is not None:
+                best_state = copy.deepcopy(model.state_dict())
+        else:
+            since_best += 1
+        if early_stopping_patience is not None and since_best >= early_stopping_patience:
+            history.stopped_early = epoch < epochs
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
+    """Save ``model.state_dict()`` (tensors only) to ``path`` with ``torch.save``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model whose parameters and buffers are saved.
+    path : str or os.PathLike
+        Target file (conventionally ``.pt``).
+    """
+    torch.save(model.state_dict(), path)
+
+
+def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
+    """Load weights saved by :func:`save_weights` into ``model``, safely.
+
+    Uses ``torch.load(path, weights_only=True)``, which only unpickles tensors and plain
+    containers (no arbitrary code), and ``map_location="cpu"``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A model of the same architecture.
+    path : str or os.PathLike
+        File written by :func:`save_weights`.
+
+    Returns
+    -------
+    nn.Module
+        ``model``, with the loaded weights.
+    """
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(state)
+    return model
