@@ -1,0 +1,409 @@
+"""Argument checks shared by the ``cecode`` modules.
+
+Every check raises an error whose message names the argument, what was expected and what was
+given, for example::
+
+    ValueError: target: expected class indices in [0, 10) or ignore_index=-100, got 12 at position 3
+
+Conventions: a value of the wrong *kind* (not a tensor, an integer tensor where floats are needed,
+a string where an integer is needed) raises :class:`TypeError`; a value of the right kind but the
+wrong *shape or value* (out of range, wrong length, empty) raises :class:`ValueError`.
+
+The checks are small functions so that other modules (calibration, chunked cross-entropy, ...)
+can reuse them. They never modify their arguments. Most of them return nothing; :func:`check_dim`
+returns the normalized (non-negative) dimension.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "REDUCTIONS",
+    "check_class_targets",
+    "check_dim",
+    "check_floating",
+    "check_int",
+    "check_label_smoothing",
+    "check_nonempty",
+    "check_probability_targets",
+    "check_reduction",
+    "check_tensor",
+    "check_weight",
+    "class_dim_of",
+    "describe",
+    "shape_str",
+]
+
+REDUCTIONS = ("none", "mean", "sum")
+"""The values accepted for ``reduction``, as in :mod:`torch.nn.functional`."""
+
+_INDEX_DTYPES = (torch.int64, torch.uint8)
+
+
+def shape_str(shape: Sequence[int]) -> str:
+    """Format a shape like a Python tuple: ``(4, 10)``, ``(4,)`` or ``()``.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        A ``torch.Size`` or any sequence of integers.
+
+    Returns
+    -------
+    str
+        The shape written as a tuple, without the ``torch.Size`` wrapper.
+    """
+    return str(tuple(int(s) for s in shape))
+
+
+def describe(value: object) -> str:
+    """A short description of ``value`` for an error message (type name, or tensor shape and dtype).
+
+    Parameters
+    ----------
+    value : object
+        Anything.
+
+    Returns
+    -------
+    str
+        For a tensor ``"tensor of shape (4, 10) and dtype torch.float32"``, otherwise the type
+        name, e.g. ``"list"``.
+    """
+    if isinstance(value, Tensor):
+        return f"tensor of shape {shape_str(value.shape)} and dtype {value.dtype}"
+    return type(value).__name__
+
+
+def check_tensor(name: str, value: object) -> None:
+    """Check that ``value`` is a :class:`torch.Tensor`.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    value : object
+        The value to check.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a tensor, e.g. ``input: expected a torch.Tensor, got list``.
+    """
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor, got {type(value).__name__}")
+
+
+def check_floating(name: str, t: Tensor) -> None:
+    """Check that ``t`` is a tensor with a floating-point dtype (float16, bfloat16, float32, float64).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    t : Tensor
+        The tensor to check.
+
+    Raises
+    ------
+    TypeError
+        If ``t`` is not a tensor or its dtype is not floating point, e.g.
+        ``input: expected a floating-point tensor (float32 or float64), got dtype torch.int64``.
+    """
+    check_tensor(name, t)
+    if not t.is_floating_point():
+        raise TypeError(
+            f"{name}: expected a floating-point tensor (float32 or float64), got dtype {t.dtype}"
+        )
+
+
+def check_nonempty(name: str, t: Tensor) -> None:
+    """Check that ``t`` has at least one element.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    t : Tensor
+        The tensor to check.
+
+    Raises
+    ------
+    ValueError
+        If ``t.numel() == 0``, e.g. ``input: expected a non-empty tensor, got shape (0, 10)``.
+    """
+    if t.numel() == 0:
+        raise ValueError(f"{name}: expected a non-empty tensor, got shape {shape_str(t.shape)}")
+
+
+def check_int(name: str, value: object) -> None:
+    """Check that ``value`` is a Python integer (``bool`` is rejected).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    value : object
+        The value to check.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an ``int``, e.g. ``dim: expected an int, got float``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+
+
+def check_dim(name: str, dim: object, ndim: int) -> int:
+    """Check a dimension index against a tensor with ``ndim`` dimensions and normalize it.
+
+    As in PyTorch, a 0-dimensional tensor accepts ``dim`` in ``{-1, 0}``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message (usually ``"dim"``).
+    dim : int
+        The dimension; negative values count from the end.
+    ndim : int
+        The number of dimensions of the tensor.
+
+    Returns
+    -------
+    int
+        ``dim`` as a non-negative index in ``[0, max(ndim, 1))``.
+
+    Raises
+    ------
+    TypeError
+        If ``dim`` is not an ``int``.
+    ValueError
+        If ``dim`` is out of range, e.g.
+        ``dim: expected an int in [-2, 1] for a 2-dimensional input, got 2``.
+    """
+    check_int(name, dim)
+    n = max(ndim, 1)
+    if not -n <= dim < n:  # type: ignore[operator]
+        raise ValueError(
+            f"{name}: expected an int in [{-n}, {n - 1}] for a {ndim}-dimensional input, got {dim}"
+        )
+    return dim % n  # type: ignore[operator]
+
+
+def check_reduction(reduction: object) -> None:
+    """Check ``reduction`` is one of ``"none"``, ``"mean"``, ``"sum"``.
+
+    Parameters
+    ----------
+    reduction : str
+        The value to check.
+
+    Raises
+    ------
+    ValueError
+        Otherwise, e.g. ``reduction: expected one of 'none', 'mean', 'sum', got 'avg'``.
+    """
+    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+        raise ValueError(f"reduction: expected one of 'none', 'mean', 'sum', got {reduction!r}")
+
+
+def check_label_smoothing(label_smoothing: object) -> None:
+    """Check ``label_smoothing`` is a real number in ``[0, 1]``.
+
+    PyTorch silently treats negative values as 0; here they are an error.
+
+    Parameters
+    ----------
+    label_smoothing : float
+        The value to check.
+
+    Raises
+    ------
+    TypeError
+        If it is not a real number.
+    ValueError
+        If it is outside ``[0, 1]``, e.g. ``label_smoothing: expected a float in [0, 1], got 1.5``.
+    """
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
+        raise TypeError(
+            f"label_smoothing: expected a float in [0, 1], got {type(label_smoothing).__name__}"
+        )
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing: expected a float in [0, 1], got {label_smoothing}")
+
+
+def class_dim_of(input: Tensor) -> int:
+    """The class dimension of a loss input: 0 for an unbatched ``(C,)`` input, else 1.
+
+    Parameters
+    ----------
+    input : Tensor
+        Logits or log-probabilities of shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``.
+
+    Returns
+    -------
+    int
+        The index of the class dimension.
+
+    Raises
+    ------
+    ValueError
+        If ``input`` is 0-dimensional.
+    """
+    if input.dim() == 0:
+        raise ValueError(
+            "input: expected shape (C,), (N, C) or (N, C, d1, ..., dK), got a 0-dimensional tensor"
+        )
+    return 0 if input.dim() == 1 else 1
+
+
+def _position(flat_index: int, shape: Sequence[int]) -> str:
+    """Format the position of a flat index in ``shape``: ``3`` for 1-D, ``(1, 2)`` for N-D."""
+    if len(shape) == 0:
+        return "()"
+    coords = []
+    for size in reversed(shape):
+        coords.append(flat_index % size)
+        flat_index //= size
+    coords.reverse()
+    return str(coords[0]) if len(coords) == 1 else str(tuple(coords))
+
+
+def check_class_targets(target: object, input: Tensor, ignore_index: int = -100) -> None:
+    """Check class-index targets against a loss ``input`` of shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``.
+
+    ``target`` must be an integer tensor (int64, or uint8 as PyTorch also accepts) with the shape
+    of ``input`` without its class dimension: ``()``, ``(N,)`` or ``(N, d1, ..., dK)``. Each value
+    must be a class index in ``[0, C)`` or equal to ``ignore_index``.
+
+    Parameters
+    ----------
+    target : Tensor
+        The class indices.
+    input : Tensor
+        The logits or log-probabilities the targets belong to.
+    ignore_index : int, default -100
+        A target value that is skipped (allowed even though it is not a class).
+
+    Raises
+    ------
+    TypeError
+        If ``target`` is not a tensor, or is floating point or another integer dtype, e.g.
+        ``target: expected class indices of dtype torch.int64, got dtype torch.float32 (...)``.
+    ValueError
+        If the shape is wrong, or a value is out of range, e.g.
+        ``target: expected class indices in [0, 10) or ignore_index=-100, got 12 at position 3``.
+    """
+    check_tensor("target", target)
+    assert isinstance(target, Tensor)
+    check_int("ignore_index", ignore_index)
+    cdim = class_dim_of(input)
+    num_classes = input.shape[cdim]
+    expected = tuple(s for i, s in enumerate(input.shape) if i != cdim)
+    if target.dtype not in _INDEX_DTYPES:
+        hint = (
+            " (class indices must be integers; for class probabilities pass a float tensor of"
+            f" the input's shape {shape_str(input.shape)})"
+            if target.is_floating_point()
+            else ""
+        )
+        raise TypeError(
+            f"target: expected class indices of dtype torch.int64, got dtype {target.dtype}{hint}"
+        )
+    if tuple(target.shape) != expected:
+        raise ValueError(
+            f"target: expected class indices of shape {shape_str(expected)} (the input shape "
+            f"{shape_str(input.shape)} without the class dimension {cdim}), "
+            f"got shape {shape_str(target.shape)}"
+        )
+    bad = ((target < 0) | (target >= num_classes)) & (target != ignore_index)
+    if bool(bad.any()):
+        flat = int(bad.reshape(-1).nonzero()[0, 0])
+        value = int(target.reshape(-1)[flat])
+        raise ValueError(
+            f"target: expected class indices in [0, {num_classes}) or ignore_index={ignore_index}, "
+            f"got {value} at position {_position(flat, target.shape)}"
+        )
+
+
+def check_probability_targets(target: object, input: Tensor, ignore_index: int = -100) -> None:
+    """Check class-probability ("soft") targets against a loss ``input``.
+
+    ``target`` must be a floating-point tensor of exactly the shape of ``input`` (one
+    distribution over the classes per sample). The values are not checked: as in PyTorch, any
+    non-negative weights (even ones that do not sum to 1) are accepted. As in PyTorch,
+    ``ignore_index`` does not apply to probability targets and must stay negative (the default -100).
+
+    Parameters
+    ----------
+    target : Tensor
+        The target distributions, shape of ``input``.
+    input : Tensor
+        The logits.
+    ignore_index : int, default -100
+        Must be negative.
+
+    Raises
+    ------
+    TypeError
+        If ``target`` is not a floating-point tensor.
+    ValueError
+        If the shapes differ, or ``ignore_index`` is non-negative.
+    """
+    check_tensor("target", target)
+    assert isinstance(target, Tensor)
+    if not target.is_floating_point():
+        raise TypeError(
+            f"target: expected class probabilities as a floating-point tensor, got dtype {target.dtype}"
+        )
+    if target.shape != input.shape:
+        raise ValueError(
+            f"target: expected class probabilities of the input's shape {shape_str(input.shape)}, "
+            f"got shape {shape_str(target.shape)}"
+        )
+    check_int("ignore_index", ignore_index)
+    if ignore_index >= 0:
+        raise ValueError(
+            "ignore_index: not applicable to class-probability targets (it must stay negative, "
+            f"e.g. the default -100), got {ignore_index}"
+        )
+
+
+def check_weight(weight: object, num_classes: int, dtype: torch.dtype | None = None) -> None:
+    """Check a per-class ``weight``: a 1-D floating tensor of length ``num_classes``.
+
+    Parameters
+    ----------
+    weight : Tensor or None
+        The class weights; ``None`` passes.
+    num_classes : int
+        The number of classes ``C``.
+    dtype : torch.dtype, optional
+        If given, the dtype ``weight`` must have (the input's dtype).
+
+    Raises
+    ------
+    TypeError
+        If ``weight`` is not a floating-point tensor or has another dtype than ``dtype``.
+    ValueError
+        If it is not 1-D or its length is not ``num_classes``, e.g.
+        ``weight: expected a 1-D tensor of length 10 (one weight per class), got shape (3,)``.
+    """
+    if weight is None:
+        return
+    check_floating("weight", weight)
+    assert isinstance(weight, Tensor)
+    if weight.dim() != 1 or weight.shape[0] != num_classes:
+        raise ValueError(
+            f"weight: expected a 1-D tensor of length {num_classes} (one weight per class), "
+            f"got shape {shape_str(weight.shape)}"
+        )
+    if dtype is not None and weight.dtype != dtype:
+        raise TypeError(
+            f"weight: expected dtype {dtype} (the input's dtype), got dtype {weight.dtype}"
+        )
