@@ -1,0 +1,182 @@
+"""Plots shared by the chapters: training curves, confusion matrices and grids of digits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import torch
+from torch import Tensor
+
+__all__ = ["plot_history", "plot_histories", "plot_confusion_matrix", "plot_digits"]
+
+
+def _epochs(values: Sequence[float]) -> list[int]:
+    return list(range(1, len(values) + 1))
+
+
+def plot_history(history, axes=None, title: str | None = None, mark_best: bool = True):
+    """Loss and accuracy per epoch, training vs validation, side by side.
+
+    Parameters
+    ----------
+    history : cecode.training.History
+        As returned by :func:`cecode.training.fit`.
+    axes : sequence of two matplotlib Axes, optional
+        Where to draw (loss, accuracy); default: a new ``(10, 3.5)`` figure.
+    title : str, optional
+        Figure title.
+    mark_best : bool
+        Draw a dotted vertical line at ``history.best_epoch``.
+
+    Returns
+    -------
+    numpy.ndarray of Axes
+        The two axes.
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    else:
+        fig = axes[0].figure
+    panels = (("loss", "train_loss", "val_loss"), ("accuracy", "train_acc", "val_acc"))
+    for ax, (label, train_key, val_key) in zip(axes, panels, strict=True):
+        train_values = getattr(history, train_key)
+        ax.plot(_epochs(train_values), train_values, "o-", label="training", ms=3)
+        val_values = getattr(history, val_key)
+        if val_values:
+            ax.plot(_epochs(val_values), val_values, "s-", label="validation", ms=3)
+        if mark_best and history.best_epoch is not None:
+            ax.axvline(history.best_epoch, color="grey", ls=":", lw=1, label="best epoch")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return axes
+
+
+def plot_histories(histories: Mapping[str, object], metric: str = "val_acc", ax=None, ylabel=None):
+    """One metric of several runs on one axis (e.g. validation accuracy of each remedy).
+
+    Parameters
+    ----------
+    histories : mapping of str to History
+        Run name -> history.
+    metric : str
+        ``"train_loss"``, ``"train_acc"``, ``"val_loss"`` or ``"val_acc"``.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new ``(7, 4)`` figure.
+    ylabel : str, optional
+        Label of the y axis (default: ``metric``).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if metric not in ("train_loss", "train_acc", "val_loss", "val_acc"):
+        raise ValueError(
+            f"metric must be one of train_loss, train_acc, val_loss, val_acc, got {metric!r}"
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    for name, history in histories.items():
+        values = getattr(history, metric)
+        ax.plot(_epochs(values), values, label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel or metric)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def plot_confusion_matrix(matrix: Tensor, ax=None, title: str | None = None, class_names=None):
+    """Heat map of a confusion matrix with the counts written in each cell.
+
+    Parameters
+    ----------
+    matrix : Tensor
+        ``(C, C)`` counts, rows true classes, columns predicted classes
+        (see :func:`cecode.training.confusion_matrix`).
+    ax : matplotlib Axes, optional
+        Where to draw; default a new ``(6, 5.5)`` figure.
+    title : str, optional
+        Axes title.
+    class_names : sequence of str, optional
+        Tick labels (default ``0 .. C-1``).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    matrix = torch.as_tensor(matrix)
+    if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"matrix must be square (C, C), got shape {tuple(matrix.shape)}")
+    c = matrix.shape[0]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 5.5))
+    # colour by log count so that the few errors off the diagonal are visible
+    ax.imshow(torch.log1p(matrix.double()).numpy(), cmap="Blues")
+    threshold = torch.log1p(matrix.double()).max().item() / 2
+    for i in range(c):
+        for j in range(c):
+            value = int(matrix[i, j])
+            colour = "white" if torch.log1p(torch.tensor(float(value))) > threshold else "black"
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=7, color=colour)
+    names = [str(k) for k in range(c)] if class_names is None else list(class_names)
+    ax.set_xticks(range(c), names)
+    ax.set_yticks(range(c), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_digits(
+    images: Tensor,
+    titles: Sequence[str] | None = None,
+    ncols: int = 8,
+    normalized: bool = True,
+    size: float = 1.4,
+):
+    """A grid of digit images with an optional title under each.
+
+    Parameters
+    ----------
+    images : Tensor
+        ``(N, 1, 28, 28)`` or ``(N, 28, 28)``.
+    titles : sequence of str, optional
+        One short caption per image (e.g. ``"true 4\\npred 9 (0.83)"``).
+    ncols : int
+        Images per row.
+    normalized : bool
+        The images are normalized with MNIST's mean and std (undo it for display).
+    size : float
+        Inches per image.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    from cecode.data import denormalize
+
+    images = images.detach().reshape(len(images), 28, 28)
+    if normalized:
+        images = denormalize(images)
+    n = len(images)
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"titles must have one entry per image ({n}), got {len(titles)}")
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(ncols * size, nrows * size * 1.35), squeeze=False
+    )
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < n:
+            ax.imshow(images[k].numpy(), cmap="gray_r", vmin=0, vmax=1)
+            if titles is not None:
+                ax.set_title(titles[k], fontsize=8)
+    fig.tight_layout()
+    return fig
