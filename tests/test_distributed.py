@@ -1,0 +1,80 @@
+"""cecode.distributed: the two-process gloo demo against single-process full-batch gradients."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cecode import distributed as cd
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return cd.run_data_parallel_demo(world_size=2, timeout=120)
+
+
+def test_global_mean_reproduces_the_full_batch(demo):
+    assert demo["counts"] == [7, 2]
+    assert demo["ranks_agree"]
+    torch.testing.assert_close(demo["grad_global_mean"], demo["grad_full"])
+    assert demo["loss_global_mean"] == pytest.approx(demo["loss_full"], rel=1e-12)
+
+
+def test_ddp_default_mean_differs_from_the_full_batch(demo):
+    assert (demo["grad_ddp_mean"] - demo["grad_full"]).abs().max() > 0.05
+    assert abs(demo["loss_ddp_mean"] - demo["loss_full"]) > 0.01
+
+
+def test_ddp_default_is_the_mean_of_per_rank_means(demo):
+    # What DDP computes, written out in one process: average of the two per-rank mean gradients.
+    data = cd.make_demo_data((7, 2))
+    grads = []
+    for rank in range(2):
+        rows = slice(8 * rank, 8 * (rank + 1))
+        w = data["weight"].clone().requires_grad_()
+        F.cross_entropy(data["hidden"][rows] @ w.T, data["target"][rows]).backward()
+        grads.append(w.grad)
+    torch.testing.assert_close(demo["grad_ddp_mean"], (grads[0] + grads[1]) / 2)
+
+
+def _children() -> list[int]:
+    """Process ids of this process's live children (from /proc), on Linux."""
+    pid = os.getpid()
+    kids = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            kids += [int(k) for k in f.read().split()]
+    return kids
+
+
+def test_failing_worker_raises_in_parent_and_leaves_no_processes():
+    before = set(_children()) if os.path.exists("/proc/self/task") else set()
+    with pytest.raises(RuntimeError, match=r"rank 1 failed: .*rank 1 failed on purpose"):
+        cd.run_data_parallel_demo(world_size=2, fail_rank=1, timeout=120)
+    assert multiprocessing.active_children() == []
+    if os.path.exists("/proc/self/task"):
+        assert set(_children()) <= before
+
+
+def test_make_demo_data_and_validation():
+    data = cd.make_demo_data((3, 1), tokens_per_rank=4)
+    assert data["hidden"].shape == (8, 4)
+    assert (data["target"] != -100).tolist() == [True] * 3 + [False] + [True] + [False] * 3
+    with pytest.raises(ValueError, match=r"counted_per_rank: expected counts in \[0, 4\], got 5"):
+        cd.make_demo_data((5, 1), tokens_per_rank=4)
+    with pytest.raises(ValueError, match="world_size: expected an int >= 1, got 0"):
+        cd.run_data_parallel_demo(world_size=0)
+    with pytest.raises(ValueError, match="counted_per_rank: expected 2 counts"):
+        cd.run_data_parallel_demo(world_size=2, counted_per_rank=(1, 2, 3))
+
+
+def test_find_free_port_is_bindable_on_loopback():
+    import socket
+
+    port = cd.find_free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
