@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 from cecode import _validate as v
 
@@ -345,6 +344,21 @@ def _class_view(t: Tensor, ndim: int) -> Tensor:
     return t.view((1, -1) + (1,) * (ndim - 2))
 
 
+def _no_double_backward() -> None:
+    """Raise if the backward is being recorded for a second derivative (``create_graph=True``).
+
+    The analytic backward is computed without autograd, so a second derivative through it would
+    silently be missing; better to say so.
+    """
+    if torch.is_grad_enabled():
+        raise RuntimeError(
+            "cross_entropy: double backward (create_graph=True) is not supported: the backward "
+            "is an analytic formula in a custom autograd Function that is differentiable once. "
+            "For higher derivatives use nll_loss(log_softmax(input, 1), target), which is "
+            "composed of differentiable operations."
+        )
+
+
 def _grad_coef(grad_output: Tensor, reduction: str, shape: torch.Size, denom: Tensor) -> Tensor:
     """The per-sample factor d(reduced loss)/d(per-sample loss) times the incoming gradient."""
     if reduction == "none":
@@ -420,8 +434,8 @@ class _CrossEntropyIndex(torch.autograd.Function):
         return out
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad_output: Tensor):  # type: ignore[override]
+        _no_double_backward()
         buf, sumexp, safe, valid, weight, wy, denom = ctx.saved_tensors
         eps = ctx.eps
         num_classes = buf.shape[1]
@@ -483,16 +497,16 @@ class _CrossEntropyProb(torch.autograd.Function):
         else:
             out = loss.sum() if reduction == "sum" else loss
 
-        ctx.save_for_backward(input, buf, sumexp, m.squeeze(1) + lse, q, wq, mass, weight)
+        ctx.save_for_backward(input, buf, sumexp, m, lse, q, wq, mass, weight)
         ctx.eps = eps
         ctx.reduction = reduction
         ctx.n_samples = n_samples
         return out
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad_output: Tensor):  # type: ignore[override]
-        input, buf, sumexp, full_lse, q, wq, mass, weight = ctx.saved_tensors
+        _no_double_backward()
+        input, buf, sumexp, m, lse, q, wq, mass, weight = ctx.saved_tensors
         denom = torch.tensor(ctx.n_samples, dtype=input.dtype)
         coef = _grad_coef(grad_output, ctx.reduction, mass.shape, denom)
         grad_input = grad_target = grad_weight = None
@@ -501,7 +515,7 @@ class _CrossEntropyProb(torch.autograd.Function):
             grad_input = buf * (coef * mass / sumexp).unsqueeze(1)
             grad_input.sub_(c * wq)
         if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
-            logp = input - full_lse.unsqueeze(1)
+            logp = (input - m) - lse.unsqueeze(1)  # shift first: exact for huge logits
             if ctx.needs_input_grad[1]:
                 grad_target = -(1.0 - ctx.eps) * c * logp
                 if weight is not None:
@@ -537,8 +551,9 @@ def cross_entropy(
 
     The forward and the backward run in a custom :class:`torch.autograd.Function`; the backward
     is the analytic gradient, softmax minus the target distribution, scaled by the weights and
-    the reduction. It is differentiable once: a second derivative (double backward) raises a
-    ``RuntimeError``; use ``nll_loss(log_softmax(x, 1), y)`` if you need one. As in PyTorch,
+    the reduction. It is differentiable once: backward with ``create_graph=True`` (needed for a
+    second derivative, double backward) raises a ``RuntimeError``; use
+    ``nll_loss(log_softmax(x, 1), y)`` if you need one. As in PyTorch,
     ``weight`` cannot require gradients with class-index targets.
 
     Parameters
@@ -574,7 +589,11 @@ def cross_entropy(
     cdim = _check_loss_args(input, weight, reduction)
     v.check_label_smoothing(label_smoothing)
     v.check_tensor("target", target)
-    probs = target.is_floating_point() or target.shape == input.shape
+    # As in PyTorch, a target of the input's shape holds class probabilities; a floating-point
+    # target with as many dimensions as the input is also taken as (mis-shaped) probabilities.
+    probs = target.shape == input.shape or (
+        target.is_floating_point() and target.dim() == input.dim()
+    )
     if probs:
         v.check_probability_targets(target, input, ignore_index)
     else:
