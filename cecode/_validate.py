@@ -274,7 +274,7 @@ def _position(flat_index: int, shape: Sequence[int]) -> str:
     return str(coords[0]) if len(coords) == 1 else str(tuple(coords))
 
 
-def check_class_targets(target: object, input: Tensor, ignore_index: int = -100) -> None:
+def check_class_targets(target: object, input: Tensor, ignore_index: int = -100) -> bool:
     """Check class-index targets against a loss ``input`` of shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``.
 
     ``target`` must be an integer tensor (int64, or uint8 as PyTorch also accepts) with the shape
@@ -289,6 +289,11 @@ def check_class_targets(target: object, input: Tensor, ignore_index: int = -100)
         The logits or log-probabilities the targets belong to.
     ignore_index : int, default -100
         A target value that is skipped (allowed even though it is not a class).
+
+    Returns
+    -------
+    bool
+        True if some target equals ``ignore_index`` (callers can skip masking otherwise).
 
     Raises
     ------
@@ -321,7 +326,11 @@ def check_class_targets(target: object, input: Tensor, ignore_index: int = -100)
             f"{shape_str(input.shape)} without the class dimension {cdim}), "
             f"got shape {shape_str(target.shape)}"
         )
-    bad = ((target < 0) | (target >= num_classes)) & (target != ignore_index)
+    lo, hi = (int(m) for m in torch.aminmax(target))
+    if lo >= 0 and hi < num_classes and not 0 <= ignore_index < num_classes:
+        return False  # fast path: all in range, none can be ignored
+    ignored = target == ignore_index
+    bad = ((target < 0) | (target >= num_classes)) & ~ignored
     if bool(bad.any()):
         flat = int(bad.reshape(-1).nonzero()[0, 0])
         value = int(target.reshape(-1)[flat])
@@ -329,6 +338,7 @@ def check_class_targets(target: object, input: Tensor, ignore_index: int = -100)
             f"target: expected class indices in [0, {num_classes}) or ignore_index={ignore_index}, "
             f"got {value} at position {_position(flat, target.shape)}"
         )
+    return bool(ignored.any())
 
 
 def check_probability_targets(target: object, input: Tensor, ignore_index: int = -100) -> None:

@@ -359,7 +359,9 @@ def _no_double_backward() -> None:
         )
 
 
-def _grad_coef(grad_output: Tensor, reduction: str, shape: torch.Size, denom: Tensor) -> Tensor:
+def _grad_coef(
+    grad_output: Tensor, reduction: str, shape: torch.Size, denom: Tensor | float | None
+) -> Tensor:
     """The per-sample factor d(reduced loss)/d(per-sample loss) times the incoming gradient."""
     if reduction == "none":
         return grad_output
@@ -392,11 +394,14 @@ class _CrossEntropyIndex(torch.autograd.Function):
         ignore_index: int,
         reduction: str,
         label_smoothing: float,
+        any_ignored: bool,
     ) -> Tensor:
         num_classes = input.shape[1]
         eps = float(label_smoothing)
-        valid = target != ignore_index
-        safe = target.long().masked_fill(~valid, 0).unsqueeze(1)  # (N, 1, ...)
+        target = target.long()
+        valid = (target != ignore_index) if any_ignored else None
+        safe = target if valid is None else target.masked_fill(~valid, 0)
+        safe = safe.unsqueeze(1)  # (N, 1, ...)
 
         # One buffer: shifted logits, then (in place) their exponentials.
         buf = input - input.amax(dim=1, keepdim=True)
@@ -412,35 +417,45 @@ class _CrossEntropyIndex(torch.autograd.Function):
         sumexp = buf.sum(dim=1)
         lse = sumexp.log()  # log sum_c exp(x_c - m)
 
-        nll = lse - picked  # -log p_y
+        loss = lse.sub_(picked) if eps == 0.0 else lse - picked  # -log p_y
         wy = None if weight is None else weight[safe.squeeze(1)]
-        loss = nll if wy is None else wy * nll
+        if wy is not None:
+            loss = loss.mul_(wy)
         if eps > 0.0:
             total_w = num_classes if weight is None else weight.sum()
             loss = (1.0 - eps) * loss + (eps / num_classes) * (total_w * lse - smooth)
-        loss = loss.masked_fill(~valid, 0.0)
+        if valid is not None:  # valid: True where the target counts (None: nothing ignored)
+            loss = loss.masked_fill_(~valid, 0.0)
 
         if reduction == "mean":
-            denom = valid.sum().to(input.dtype) if wy is None else (wy * valid).sum()
+            if wy is not None:
+                denom = wy.sum() if valid is None else (wy * valid).sum()
+            elif valid is not None:
+                denom = valid.sum().to(input.dtype)
+            else:
+                denom = float(loss.numel())
             out = loss.sum() / denom
         else:
-            denom = torch.ones((), dtype=input.dtype)
+            denom = None
             out = loss.sum() if reduction == "sum" else loss
 
-        ctx.save_for_backward(buf, sumexp, safe, valid, weight, wy, denom)
+        denom_t = denom if isinstance(denom, Tensor) else None
+        ctx.denom = denom if denom_t is None else None
+        ctx.save_for_backward(buf, sumexp, safe, weight, wy, valid, denom_t)
         ctx.eps = eps
         ctx.reduction = reduction
-        ctx.mark_non_differentiable(target)
         return out
 
     @staticmethod
     def backward(ctx, grad_output: Tensor):  # type: ignore[override]
         _no_double_backward()
-        buf, sumexp, safe, valid, weight, wy, denom = ctx.saved_tensors
+        buf, sumexp, safe, weight, wy, valid, denom = ctx.saved_tensors
         eps = ctx.eps
         num_classes = buf.shape[1]
-        coef = _grad_coef(grad_output, ctx.reduction, valid.shape, denom)
-        coef = torch.where(valid, coef, torch.zeros((), dtype=coef.dtype))  # 0 where ignored
+        denom = ctx.denom if denom is None else denom
+        coef = _grad_coef(grad_output, ctx.reduction, sumexp.shape, denom)
+        if valid is not None:  # no gradient from ignored targets (even when the mean is nan)
+            coef = coef.masked_fill(~valid, 0.0)
         if wy is None:
             scale = coef
             hit = (eps - 1.0) * coef
@@ -456,7 +471,7 @@ class _CrossEntropyIndex(torch.autograd.Function):
                 grad.addr_(coef, weight, alpha=-eps / num_classes)
             else:
                 grad.sub_((eps / num_classes) * coef.unsqueeze(1) * _class_view(weight, grad.dim()))
-        return grad, None, None, None, None, None
+        return grad, None, None, None, None, None, None
 
 
 class _CrossEntropyProb(torch.autograd.Function):
@@ -507,7 +522,7 @@ class _CrossEntropyProb(torch.autograd.Function):
     def backward(ctx, grad_output: Tensor):  # type: ignore[override]
         _no_double_backward()
         input, buf, sumexp, m, lse, q, wq, mass, weight = ctx.saved_tensors
-        denom = torch.tensor(ctx.n_samples, dtype=input.dtype)
+        denom = float(ctx.n_samples)
         coef = _grad_coef(grad_output, ctx.reduction, mass.shape, denom)
         grad_input = grad_target = grad_weight = None
         c = coef.unsqueeze(1)
@@ -597,7 +612,7 @@ def cross_entropy(
     if probs:
         v.check_probability_targets(target, input, ignore_index)
     else:
-        v.check_class_targets(target, input, ignore_index)
+        any_ignored = v.check_class_targets(target, input, ignore_index)
     unbatched = cdim == 0
     if unbatched:
         input, target = input.unsqueeze(0), target.unsqueeze(0)
@@ -614,7 +629,7 @@ def cross_entropy(
                 "respect to weight (as in torch.nn.functional.cross_entropy); pass weight.detach()"
             )
         out = _CrossEntropyIndex.apply(
-            input, target, weight, ignore_index, reduction, float(label_smoothing)
+            input, target, weight, ignore_index, reduction, float(label_smoothing), any_ignored
         )
     if unbatched and reduction == "none":
         out = out.squeeze(0)
