@@ -49,7 +49,7 @@ def shape_str(shape: Sequence[int]) -> str:
 
     Parameters
     ----------
-    shape : sequence of int
+    shape : tuple of int
         A ``torch.Size`` or any sequence of integers.
 
     Returns

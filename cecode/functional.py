@@ -69,8 +69,8 @@ def logsumexp(input: Tensor, dim: int | tuple[int, ...], keepdim: bool = False) 
         Floating-point tensor of any shape.
     dim : int or tuple of int
         The dimension(s) to reduce.
-    keepdim : bool, default False
-        Keep the reduced dimension(s) with size 1.
+    keepdim : bool, optional
+        Keep the reduced dimension(s) with size 1 (default ``False``).
 
     Returns
     -------
