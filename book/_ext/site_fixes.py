@@ -1,4 +1,4 @@
-"""Two fixes to the Jupyter Book 1 stack so that its pages load with no console errors.
+"""Fixes to the Jupyter Book 1 stack (sphinx-book-theme 1.3 on pydata-sphinx-theme 0.17).
 
 Loaded from ``_config.yml`` (``sphinx: local_extensions``); ``tests/test_site.py`` checks the result
 in a browser.
@@ -10,6 +10,10 @@ in a browser.
 - pydata-sphinx-theme logs "Got invalid theme mode: ." when the template variable ``default_mode``
   is empty, which it is unless ``html_context`` sets it. It is set to ``auto`` (follow the reader's
   system setting), the mode the theme falls back to anyway.
+- pydata-sphinx-theme 0.17 puts a search button in a header bar above sphinx-book-theme's own
+  layout unless ``navbar_persistent`` is set: an empty bar with a second search field at the top
+  of every page. sphinx-book-theme already has the search field in its sidebar, so the bar is
+  switched off (``navbar_persistent = []``).
 """
 
 from __future__ import annotations
@@ -35,11 +39,12 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> No
     context["script_files"] = unique
 
 
-def _default_theme_mode(app, config) -> None:
+def _theme_settings(app, config) -> None:
     config.html_context.setdefault("default_mode", "auto")
+    config.html_theme_options.setdefault("navbar_persistent", [])
 
 
 def setup(app):
-    app.connect("config-inited", _default_theme_mode)
+    app.connect("config-inited", _theme_settings)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
