@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from cecode import functional as cf
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None)
+CE_SETTINGS = settings(SETTINGS, max_examples=80)
 DTYPES = [torch.float32, torch.float64]
 
 
@@ -95,7 +96,7 @@ def _loss_and_grads(fn, x, t, kwargs, seed=0):
     return loss.detach(), grads
 
 
-@SETTINGS
+@CE_SETTINGS
 @given(ce_problems())
 def test_cross_entropy_matches_torch(problem):
     x, t, kwargs = problem
@@ -329,6 +330,25 @@ def test_backward_is_softmax_minus_target():
     (grad,) = torch.autograd.grad(cf.cross_entropy(x, t), x)
     torch.testing.assert_close(grad, (torch.softmax(x, 1) - F.one_hot(t, 6)) / 4)
     assert cf.cross_entropy(x, t).grad_fn.name().startswith("_CrossEntropyIndex")
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"reduction": "none", "label_smoothing": 0.1},
+        {"weight": torch.ones(4), "ignore_index": 0},
+        {"reduction": "sum"},
+    ],
+)
+@pytest.mark.parametrize("probs", [False, True])
+def test_every_option_runs_through_the_custom_function(kw, probs):
+    x = _randn(3, 4, 2, seed=24, dtype=torch.float32).requires_grad_(True)
+    t = torch.softmax(x.detach(), 1) if probs else torch.tensor([[0, 1], [2, 3], [0, 0]])
+    if probs:
+        kw = {k: val for k, val in kw.items() if k != "ignore_index"}
+    name = cf.cross_entropy(x, t, **kw).grad_fn.name()
+    assert name == ("_CrossEntropyProbBackward" if probs else "_CrossEntropyIndexBackward")
 
 
 def test_double_backward_raises():
