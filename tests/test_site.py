@@ -373,7 +373,10 @@ def test_page_loads_cleanly_and_stays_on_this_machine(visits, page):
     title = visit.page.locator("article h1").first.inner_text()
     assert title.strip(), "the page has no title"
     # book/_ext/site_fixes.py: no second, empty header bar with a duplicate search field.
-    assert visit.page.locator("header.bd-header").count() == 0, "pydata's header bar is back"
+    header_heights = visit.page.evaluate(
+        "() => [...document.querySelectorAll('header.bd-header')].map(h => h.getBoundingClientRect().height)"
+    )
+    assert not any(header_heights), f"pydata's header bar is back: {header_heights}"
 
 
 # Raw TeX that reached the reader: display/inline delimiters, or $...$ that dollarmath missed.
