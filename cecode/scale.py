@@ -57,12 +57,12 @@ __all__ = [
     "naive_linear_cross_entropy",
 ]
 
-CHUNK_ELEMENTS = 2**24
-"""Elements of the ``(chunk_size, V)`` buffer the default chunk size aims at (64 MiB in float32)."""
+CHUNK_ELEMENTS = 2**25
+"""Elements of the ``(chunk_size, V)`` buffer the default chunk size aims at (128 MiB in float32)."""
 
 
 def default_chunk_size(num_tokens: int, vocab_size: int) -> int:
-    """The default number of tokens per chunk: about ``2**24`` logits per chunk, at most ``num_tokens``.
+    """The default number of tokens per chunk: about ``2**25`` logits per chunk, at most ``num_tokens``.
 
     Parameters
     ----------
@@ -74,7 +74,7 @@ def default_chunk_size(num_tokens: int, vocab_size: int) -> int:
     Returns
     -------
     int
-        ``max(1, min(num_tokens, 2**24 // vocab_size))``, e.g. 128 for ``V = 131072``.
+        ``max(1, min(num_tokens, 2**25 // vocab_size))``, e.g. 256 for ``V = 131072``.
     """
     return max(1, min(num_tokens, CHUNK_ELEMENTS // max(vocab_size, 1)))
 
@@ -346,7 +346,7 @@ def chunked_linear_cross_entropy(
         ``"mean"``: sum over counted tokens divided by their number (NaN if none counts, as in
         PyTorch); ``"sum"``; ``"none"``: per-token losses, 0 for ignored tokens.
     chunk_size : int, optional
-        Tokens per block; default :func:`default_chunk_size` (about ``2**24`` logits per block).
+        Tokens per block; default :func:`default_chunk_size` (about ``2**25`` logits per block).
 
     Returns
     -------

@@ -125,9 +125,10 @@ def test_never_materializes_the_logits():
 
 
 def test_default_chunk_size():
-    assert cs.default_chunk_size(4096, 131072) == 128
+    assert cs.default_chunk_size(4096, 131072) == 256
     assert cs.default_chunk_size(10, 50) == 10
     assert cs.default_chunk_size(10, 2**30) == 1
+    assert cs.default_chunk_size(4096, 32768) == 1024
 
 
 @pytest.mark.parametrize(
