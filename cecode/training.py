@@ -259,6 +259,7 @@ def fit(
     seed: int = 0,
     progress: bool = True,
     optimizer: torch.optim.Optimizer | None = None,
+    lr_schedule: Callable[[int], float] | None = None,
 ) -> History:
     """Train ``model`` with Adam on in-memory tensors; return the per-epoch :class:`History`.
 
@@ -296,6 +297,10 @@ def fit(
         Show a tqdm progress bar over the epochs.
     optimizer : torch.optim.Optimizer, optional
         Use this optimizer instead of a new Adam (``lr`` and ``weight_decay`` are then ignored).
+    lr_schedule : callable, optional
+        ``lr_schedule(epoch) -> factor`` for the 0-based epoch: each parameter group's learning
+        rate during that epoch is its initial learning rate times the factor (like
+        ``torch.optim.lr_scheduler.LambdaLR``). Default: constant.
 
     Returns
     -------
@@ -336,8 +341,13 @@ def fit(
     history = History()
     best_score, best_state, since_best = float("inf"), None, 0
 
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
     model.train()
     for epoch in _progress(range(1, epochs + 1), progress, epochs):
+        if lr_schedule is not None:
+            factor = float(lr_schedule(epoch - 1))
+            for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
+                group["lr"] = base_lr * factor
         order = torch.randperm(n, generator=generator)
         loss_sum = torch.zeros(())
         correct = torch.zeros((), dtype=torch.int64)
@@ -376,6 +386,9 @@ def fit(
             break
     if best_state is not None:
         model.load_state_dict(best_state)
+    if lr_schedule is not None:
+        for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
+            group["lr"] = base_lr
     return history
 
 

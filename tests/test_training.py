@@ -134,3 +134,25 @@ def test_fit_rejects_bad_arguments(kwargs, error, match):
 def test_fit_rejects_mismatched_data():
     with pytest.raises(ValueError, match="same non-zero length, got 4 and 3"):
         training.fit(MLP(), (torch.zeros(4, 784), torch.zeros(3, dtype=torch.long)), epochs=1)
+
+
+def test_lr_schedule_scales_the_learning_rate(subset):
+    train, _ = subset
+    model = _model()
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer = training.make_adam(model.parameters(), lr=1e-3)
+    training.fit(
+        model, train, epochs=2, optimizer=optimizer, lr_schedule=lambda e: 0.0, progress=False
+    )
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    assert optimizer.param_groups[0]["lr"] == 1e-3  # restored afterwards
+    seen = []
+    training.fit(
+        model,
+        train,
+        epochs=3,
+        optimizer=optimizer,
+        progress=False,
+        lr_schedule=lambda e: seen.append(e) or 1.0,
+    )
+    assert seen == [0, 1, 2]
