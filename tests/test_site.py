@@ -250,6 +250,24 @@ def test_launch_links_open_this_notebook_in_colab_and_binder(site, page):
     assert REPOSITORY in links, "no link to the repository"
 
 
+ADMONITION = re.compile(
+    r"^\s*(`{3,}|:{3,})\{(note|warning|tip|important|caution|attention|danger|error|hint|seealso|admonition)\}",
+    re.MULTILINE,
+)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_admonitions_are_rendered_as_boxes(site, page):
+    expected = len(ADMONITION.findall(_markdown(page[0])))
+    rendered = len(
+        re.findall(
+            r'<div class="[^"]*\badmonition\b[^"]*"',
+            _html_path(page[0]).read_text(encoding="utf-8"),
+        )
+    )
+    assert rendered >= expected, f"{expected} admonitions in the source, {rendered} on the page"
+
+
 def test_mathjax_is_served_from_the_site_itself(site):
     assert (site / "_static" / "mathjax" / "tex-mml-chtml.js").stat().st_size > 1_000_000
     fonts = list(
@@ -479,6 +497,11 @@ def test_solutions_are_collapsed_until_clicked(visits, page):
             assert not details.locator(hidden).first.is_visible(), (
                 f"{tag} cell {i} content is visible"
             )
+    # Answers in ```{admonition} ... :class: dropdown``` boxes are folded too (sphinx-togglebutton).
+    dropdowns = visit.page.locator("article div.dropdown.admonition")
+    for i in range(dropdowns.count()):
+        body = dropdowns.nth(i).locator(":scope > :not(.admonition-title)").first
+        assert body.count() and not body.is_visible(), f"dropdown {i} is not folded"
     # One of them opens on click, so readers can reach the solution.
     first = visit.page.locator("article div.cell[class*='tag_hide-'] details summary").first
     if first.count():
