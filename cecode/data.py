@@ -1,8 +1,6 @@
 """MNIST for the book: verified files, fast in-memory tensors and the textbook ``DataLoader``.
 
-Where the data lives
---------------------
-All functions read MNIST from one folder, the *data folder*, which contains ``MNIST/raw/``
+**Where the data lives.** All functions read MNIST from one folder, the *data folder*, which contains ``MNIST/raw/``
 in exactly the layout of :class:`torchvision.datasets.MNIST`:
 
 - if the environment variable ``CECODE_DATA_DIR`` is set, the data folder is its value
@@ -11,9 +9,7 @@ in exactly the layout of :class:`torchvision.datasets.MNIST`:
 
 A ``root`` argument, where a function has one, overrides both.
 
-Download rule
--------------
-``download=None`` (the default) downloads the missing files only when the data folder is the
+**Download rule.** ``download=None`` (the default) downloads the missing files only when the data folder is the
 default one (``CECODE_DATA_DIR`` unset and no ``root`` given): a reader's first run fetches
 MNIST (about 12 MB), while an explicitly chosen folder (CI) is never filled behind your
 back and a missing or incomplete folder is an error that says how to fix it.
@@ -21,9 +17,7 @@ back and a missing or incomplete folder is an error that says how to fix it.
 never downloads. Downloads go to a temporary folder next to ``MNIST/raw/``, are checked and
 only then moved into place, so a half-finished download is never used.
 
-Verification
-------------
-Before any file is read, the four uncompressed IDX files that torchvision reads are checked
+**Verification.** Before any file is read, the four uncompressed IDX files that torchvision reads are checked
 against their known MD5 checksums (:data:`RAW_MD5`). If an uncompressed file is missing but
 its original ``.gz`` archive is there (checked against torchvision's MD5), it is extracted.
 A file with a wrong checksum raises :class:`CorruptDataError` and is never silently replaced.
@@ -275,7 +269,7 @@ def load_mnist_tensors(
 ) -> tuple[Tensor, Tensor]:
     """Return the whole MNIST split as normalized float32 tensors, cached per process.
 
-    Pixels $p \\in \\{0, \\dots, 255\\}$ become $x = (p / 255 - 0.1307) / 0.3081$, the same values
+    Pixels :math:`p \\in \\{0, \\dots, 255\\}` become :math:`x = (p / 255 - 0.1307) / 0.3081`, the same values
     as the textbook ``ToTensor()`` + ``Normalize((0.1307,), (0.3081,))`` pipeline, computed once for
     the whole set from torchvision's ``MNIST(...).data`` instead of image by image.
 

@@ -15,7 +15,7 @@ class MLP(nn.Sequential):
     The layers are named, so parameter names read ``fc1.weight``, ``fc1.bias``, ``fc2.weight``,
     ``fc2.bias``; indexing (``model[1]`` is ``fc1``) works as for any ``nn.Sequential``.
     With the default ``hidden=128`` the model has
-    $784 \\cdot 128 + 128 + 128 \\cdot 10 + 10 = 101{,}770$ parameters.
+    ``784 * 128 + 128 + 128 * 10 + 10 = 101,770`` parameters.
 
     Parameters
     ----------

@@ -127,7 +127,7 @@ def summary(model: nn.Module) -> ParameterTable:
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
-    """Number of parameter elements, $\\sum_p \\mathrm{numel}(p)$ over ``model.parameters()``.
+    """Number of parameter elements, the sum of ``p.numel()`` over ``model.parameters()``.
 
     Parameters
     ----------

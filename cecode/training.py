@@ -40,8 +40,6 @@ __all__ = [
     "load_weights",
 ]
 
-LossFn = Callable[[Tensor, Tensor], Tensor]
-
 
 @dataclass
 class History:
@@ -143,7 +141,7 @@ def _check_data(name: str, data) -> tuple[Tensor, Tensor]:
 def evaluate(
     model: nn.Module,
     data: tuple[Tensor, Tensor],
-    loss_fn: LossFn | None = None,
+    loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
     batch_size: int = 10_000,
 ) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` on ``data``, in eval mode and without gradients.
@@ -253,7 +251,7 @@ def fit(
     batch_size: int = 64,
     lr: float = 1e-3,
     weight_decay: float = 0.0,
-    loss_fn: LossFn | None = None,
+    loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
     augment: Callable[[Tensor], Tensor] | None = None,
     early_stopping_patience: int | None = None,
     seed: int = 0,
