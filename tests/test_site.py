@@ -15,7 +15,7 @@ How the site is built and served
 - A full-page screenshot of every page is written to ``_build/screenshots/<page>.png``.
 
 Without the browser these tests skip locally (``apt-get install -y chromium``); in CI
-(``CI=true``) they fail instead.
+(``CI=true``) they fail instead. ``CECODE_CHROMIUM`` names another Chromium binary.
 
 The static tests at the top (links, assets, launch links) need no browser.
 """
@@ -274,6 +274,9 @@ def test_mathjax_is_served_from_the_site_itself(site):
         (site / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff")
     )
     assert len(fonts) >= 20
+    assert (
+        "Apache License" in (site / "_static" / "mathjax" / "LICENSE").read_text()
+    )  # shipped with it
     assert not list(site.rglob("_sources/book/_vendor*")), (
         "the vendored folder leaked into the sources"
     )
