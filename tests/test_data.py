@@ -200,3 +200,43 @@ def test_extracts_from_verified_gz_archive(shared_raw, tmp_path):
 def test_bad_download_argument():
     with pytest.raises(TypeError, match="download must be True, False or None"):
         data.ensure_mnist(download="yes")
+
+
+def test_download_rule(monkeypatch, shared_raw, tmp_path):
+    """download=None downloads only into the default folder; an explicit folder needs download=True."""
+    calls = []
+
+    def fake_download(root: Path) -> None:  # stands in for the network: copies the real files
+        calls.append(root)
+        _copy_raw(shared_raw, root, names=RAW_NAMES[1:])
+        os.symlink(shared_raw / RAW_NAMES[0], root / "MNIST" / "raw" / RAW_NAMES[0])
+
+    monkeypatch.setattr(data, "_download", fake_download)
+    monkeypatch.setattr(data, "DEFAULT_DATA_DIR", tmp_path / "default")
+    monkeypatch.delenv("CECODE_DATA_DIR")
+    assert data.ensure_mnist() == tmp_path / "default"
+    assert calls == [tmp_path / "default"]
+
+    monkeypatch.setenv("CECODE_DATA_DIR", str(tmp_path / "ci"))
+    with pytest.raises(FileNotFoundError, match="CECODE_DATA_DIR"):
+        data.ensure_mnist()
+    assert len(calls) == 1
+    assert data.ensure_mnist(download=True) == tmp_path / "ci"
+    assert calls[-1] == tmp_path / "ci"
+
+
+def test_failed_download_leaves_nothing_behind(monkeypatch, tmp_path):
+    import torchvision.datasets
+
+    class BrokenMNIST:
+        def __init__(self, root, train=True, download=False):
+            raw = Path(root) / "MNIST" / "raw"
+            raw.mkdir(parents=True)
+            (raw / "train-images-idx3-ubyte.gz").write_bytes(b"half a file")
+            raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", BrokenMNIST)
+    with pytest.raises(RuntimeError, match="Error downloading"):
+        data.ensure_mnist(tmp_path, download=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["MNIST"]  # the temporary folder is gone
+    assert list((tmp_path / "MNIST" / "raw").iterdir()) == []
