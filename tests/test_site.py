@@ -22,6 +22,7 @@ The static tests at the top (links, assets, launch links) need no browser.
 
 from __future__ import annotations
 
+import ast
 import functools
 import html.parser
 import http.server
@@ -266,6 +267,32 @@ def test_admonitions_are_rendered_as_boxes(site, page):
         )
     )
     assert rendered >= expected, f"{expected} admonitions in the source, {rendered} on the page"
+
+
+PUBLIC_MODULES = sorted(
+    p.stem for p in (ROOT / "cecode").glob("*.py") if not p.stem.startswith("_")
+)
+
+
+def test_api_page_documents_every_public_module_and_name(site):
+    api_source = (ROOT / "book" / "api.md").read_text()
+    api_html = _parse(_html_path("book/api"))
+    missing = []
+    for module in PUBLIC_MODULES:
+        if f".. automodule:: cecode.{module}\n" not in api_source:
+            missing.append(f"cecode.{module} (not in book/api.md)")
+            continue
+        tree = ast.parse((ROOT / "cecode" / f"{module}.py").read_text())
+        names = [
+            ast.literal_eval(node.value)
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and any(getattr(t, "id", None) == "__all__" for t in node.targets)
+        ]
+        for name in names[0] if names else []:
+            if f"cecode.{module}.{name}" not in api_html.ids:
+                missing.append(f"cecode.{module}.{name}")
+    assert not missing, f"not on the API page: {missing}"
 
 
 def test_mathjax_is_served_from_the_site_itself(site):
