@@ -537,3 +537,16 @@ def test_solutions_are_collapsed_until_clicked(visits, page):
     if first.count():
         first.click()
         assert first.locator("xpath=..").get_attribute("open") is not None
+
+
+def test_search_works_offline(browser, server):
+    visit = _Visit(browser, server, "search")
+    try:
+        visit.page.goto(f"{server}/search.html?q=logsumexp", wait_until="load")
+        results = visit.page.locator("#search-results ul.search li")
+        results.first.wait_for(timeout=30_000)
+        found = " ".join(results.all_inner_texts()).lower()
+        assert "logits and softmax" in found or "api reference" in found, found[:300]
+        assert not visit.external and not visit.failed and not visit.console_errors
+    finally:
+        visit.close()
