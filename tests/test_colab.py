@@ -76,6 +76,7 @@ def github(tmp_path_factory):
             )
         else:
             shutil.copy2(source, origin / name)
+    hermetic_git = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
     git = [
         "git",
         "-c",
@@ -86,7 +87,9 @@ def github(tmp_path_factory):
         "init.defaultBranch=main",
     ]
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
-        subprocess.run([*git, *command], cwd=origin, check=True, capture_output=True)
+        subprocess.run(
+            [*git, *command], cwd=origin, check=True, capture_output=True, env=hermetic_git
+        )
     gitconfig = base / "gitconfig"
     gitconfig.write_text(f'[url "{origin.as_uri()}"]\n\tinsteadOf = {REPOSITORY}\n')
 
