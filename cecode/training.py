@@ -309,6 +309,13 @@ def fit(
     ------
     ValueError
         For a non-positive ``epochs``/``batch_size``, mismatched data, or early stopping without ``val``.
+
+    Notes
+    -----
+    ``fit`` calls ``torch.set_flush_denormal(True)``, a process-wide setting: floats smaller than
+    about 1e-38 become zero, which keeps Adam's decaying state from slowing the CPU down.
+    The model is left in training mode; :func:`evaluate` and :func:`predict` switch to eval mode
+    themselves.
     """
     x, y = _check_data("train", train)
     if val is not None:
