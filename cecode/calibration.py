@@ -67,7 +67,7 @@ class ReliabilityDiagram:
 
     @property
     def ece(self) -> float:
-        """The expected calibration error: ``sum_b count_b / N * |accuracy_b - confidence_b|``."""
+        """Expected calibration error, ``sum_b count_b / N * |accuracy_b - confidence_b|``."""
         n = int(self.count.sum())
         used = self.count > 0
         gaps = (self.accuracy[used] - self.confidence[used]).abs()
@@ -268,7 +268,7 @@ def plot_reliability_diagram(diagram: ReliabilityDiagram, ax=None, title: str | 
     ----------
     diagram : ReliabilityDiagram
         From :func:`reliability_diagram`.
-    ax : matplotlib Axes, optional
+    ax : matplotlib.axes.Axes, optional
         Where to draw; a new 4 x 4 inch figure if omitted.
     title : str, optional
         The axes title.

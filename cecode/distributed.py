@@ -47,12 +47,9 @@ from torch import Tensor, nn
 
 from cecode import _validate as v
 
-__all__ = ["DemoData", "find_free_port", "make_demo_data", "run_data_parallel_demo"]
+__all__ = ["find_free_port", "full_batch_reference", "make_demo_data", "run_data_parallel_demo"]
 
 LOOPBACK = "127.0.0.1"
-
-DemoData = dict[str, Tensor]
-"""The demo's data: ``hidden (N, D)``, ``target (N,)`` with ignored tokens, ``weight (V, D)``."""
 
 
 def find_free_port() -> int:
@@ -74,13 +71,14 @@ def make_demo_data(
     hidden_size: int = 4,
     vocab_size: int = 6,
     seed: int = 0,
-) -> DemoData:
+) -> dict[str, Tensor]:
     """A small batch split evenly into ranks whose numbers of counted tokens differ.
 
     Parameters
     ----------
-    counted_per_rank : tuple of int, default (7, 2)
-        How many of each rank's tokens count; the others have target ``-100`` (padding).
+    counted_per_rank : tuple of int, optional
+        How many of each rank's tokens count, default ``(7, 2)``; the others have target
+        ``-100`` (padding).
     tokens_per_rank : int, default 8
         Tokens per rank (every rank gets the same number of rows, as with a padded batch).
     hidden_size, vocab_size : int
@@ -115,8 +113,19 @@ def make_demo_data(
     return {"hidden": hidden, "target": target, "weight": weight}
 
 
-def full_batch_reference(data: DemoData) -> tuple[float, Tensor]:
-    """Loss and weight gradient of the mean cross-entropy over the whole batch, in one process."""
+def full_batch_reference(data: dict[str, Tensor]) -> tuple[float, Tensor]:
+    """Loss and weight gradient of the mean cross-entropy over the whole batch, in one process.
+
+    Parameters
+    ----------
+    data : dict
+        From :func:`make_demo_data`.
+
+    Returns
+    -------
+    tuple
+        The loss (float) and the gradient with respect to ``data["weight"]``, ``(V, D)``.
+    """
     weight = data["weight"].clone().requires_grad_()
     loss = F.cross_entropy(data["hidden"] @ weight.T, data["target"])
     loss.backward()
@@ -127,7 +136,7 @@ def _worker(
     rank: int,
     world_size: int,
     port: int,
-    data: DemoData,
+    data: dict[str, Tensor],
     out_dir: str,
     fail_rank: int,
     timeout: float,
