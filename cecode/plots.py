@@ -22,7 +22,7 @@ def plot_history(history, axes=None, title: str | None = None, mark_best: bool =
     ----------
     history : cecode.training.History
         As returned by :func:`cecode.training.fit`.
-    axes : sequence of two matplotlib Axes, optional
+    axes : sequence of matplotlib.axes.Axes, optional
         Where to draw (loss, accuracy); default: a new ``(10, 3.5)`` figure.
     title : str, optional
         Figure title.
@@ -62,18 +62,18 @@ def plot_histories(histories: Mapping[str, object], metric: str = "val_acc", ax=
 
     Parameters
     ----------
-    histories : mapping of str to History
+    histories : mapping of str to cecode.training.History
         Run name -> history.
     metric : str
         ``"train_loss"``, ``"train_acc"``, ``"val_loss"`` or ``"val_acc"``.
-    ax : matplotlib Axes, optional
+    ax : matplotlib.axes.Axes, optional
         Where to draw; default a new ``(7, 4)`` figure.
     ylabel : str, optional
         Label of the y axis (default: ``metric``).
 
     Returns
     -------
-    matplotlib Axes
+    matplotlib.axes.Axes
     """
     if metric not in ("train_loss", "train_acc", "val_loss", "val_acc"):
         raise ValueError(
@@ -99,7 +99,7 @@ def plot_confusion_matrix(matrix: Tensor, ax=None, title: str | None = None, cla
     matrix : Tensor
         ``(C, C)`` counts, rows true classes, columns predicted classes
         (see :func:`cecode.training.confusion_matrix`).
-    ax : matplotlib Axes, optional
+    ax : matplotlib.axes.Axes, optional
         Where to draw; default a new ``(6, 5.5)`` figure.
     title : str, optional
         Axes title.
@@ -108,7 +108,7 @@ def plot_confusion_matrix(matrix: Tensor, ax=None, title: str | None = None, cla
 
     Returns
     -------
-    matplotlib Axes
+    matplotlib.axes.Axes
     """
     matrix = torch.as_tensor(matrix)
     if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1]:
@@ -158,7 +158,7 @@ def plot_digits(
 
     Returns
     -------
-    matplotlib Figure
+    matplotlib.figure.Figure
     """
     from cecode.data import denormalize
 

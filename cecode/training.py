@@ -104,8 +104,8 @@ def make_adam(params, lr: float = 1e-3, weight_decay: float = 0.0) -> torch.opti
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
-        Parameters or parameter groups, as for ``torch.optim.Adam``.
+    params : iterable
+        Parameters (tensors) or parameter groups (dicts), as for ``torch.optim.Adam``.
     lr : float
         Learning rate.
     weight_decay : float
