@@ -143,7 +143,7 @@ def main() -> None:
         "--rounds",
         type=int,
         nargs="+",
-        default=[3, 2],
+        default=[2, 1],
         help="rounds per vocabulary size (one number for all, or one per size)",
     )
     parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
