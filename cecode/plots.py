@@ -57,7 +57,13 @@ def plot_history(history, axes=None, title: str | None = None, mark_best: bool =
     return axes
 
 
-def plot_histories(histories: Mapping[str, object], metric: str = "val_acc", ax=None, ylabel=None):
+def plot_histories(
+    histories: Mapping[str, object],
+    metric: str = "val_acc",
+    ax=None,
+    ylabel: str | None = None,
+    legend: bool = True,
+):
     """One metric of several runs on one axis (e.g. validation accuracy of each remedy).
 
     Parameters
@@ -70,6 +76,8 @@ def plot_histories(histories: Mapping[str, object], metric: str = "val_acc", ax=
         Where to draw; default a new ``(7, 4)`` figure.
     ylabel : str, optional
         Label of the y axis (default: ``metric``).
+    legend : bool
+        Draw a legend on the axes (turn off to draw one legend for several axes).
 
     Returns
     -------
@@ -83,11 +91,13 @@ def plot_histories(histories: Mapping[str, object], metric: str = "val_acc", ax=
         _, ax = plt.subplots(figsize=(7, 4))
     for name, history in histories.items():
         values = getattr(history, metric)
-        ax.plot(_epochs(values), values, label=name)
+        (line,) = ax.plot(_epochs(values), values, label=name)
+        ax.plot(len(values), values[-1], "o", color=line.get_color(), ms=4)  # where the run ended
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel or metric)
     ax.grid(alpha=0.3)
-    ax.legend()
+    if legend:
+        ax.legend()
     return ax
 
 
