@@ -57,7 +57,7 @@ TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 REPOSITORY = CONFIG["repository"]["url"].rstrip("/")
 BRANCH = CONFIG["repository"]["branch"]
 GITHUB_PATH = urllib.parse.urlparse(REPOSITORY).path.strip("/")  # "owner/name"
-IN_CI = os.environ.get("CI", "").lower() == "true"
+IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
 
 
 # ---------------------------------------------------------------- the pages, from _toc.yml
