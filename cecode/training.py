@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import os
 import random
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -242,6 +243,14 @@ def _progress(iterable, enabled: bool, total: int):
     return tqdm(iterable, total=total, desc="epochs", unit="epoch", leave=True)
 
 
+def _close(bar) -> None:
+    """Close a progress bar (also after an early stop) and flush it before anything else prints."""
+    close = getattr(bar, "close", None)
+    if close is not None:
+        close()
+        sys.stderr.flush()
+
+
 def fit(
     model: nn.Module,
     train: tuple[Tensor, Tensor],
@@ -348,7 +357,8 @@ def fit(
 
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     model.train()
-    for epoch in _progress(range(1, epochs + 1), progress, epochs):
+    epoch_bar = _progress(range(1, epochs + 1), progress, epochs)
+    for epoch in epoch_bar:
         if lr_schedule is not None:
             factor = float(lr_schedule(epoch - 1))
             for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
@@ -379,6 +389,11 @@ def fit(
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
             model.train()
+        if hasattr(epoch_bar, "set_postfix_str"):
+            shown = f"loss {history.train_loss[-1]:.4f}, acc {history.train_acc[-1]:.4f}"
+            if val is not None:
+                shown += f", val loss {history.val_loss[-1]:.4f}, val acc {history.val_acc[-1]:.4f}"
+            epoch_bar.set_postfix_str(shown, refresh=False)
         score = history.val_loss[-1] if val is not None else history.train_loss[-1]
         if score < best_score:
             best_score, since_best, history.best_epoch = score, 0, epoch
@@ -389,6 +404,7 @@ def fit(
         if early_stopping_patience is not None and since_best >= early_stopping_patience:
             history.stopped_early = epoch < epochs
             break
+    _close(epoch_bar)
     if best_state is not None:
         model.load_state_dict(best_state)
     if lr_schedule is not None:
