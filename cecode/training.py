@@ -18,6 +18,7 @@ comes from the logits of the forward pass already done.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import random
@@ -235,6 +236,28 @@ def confusion_matrix(targets: Tensor, predictions: Tensor, num_classes: int = 10
     )
 
 
+def _flush_denormal_enabled() -> bool:
+    """Whether the CPU currently flushes denormal floats to zero (there is no getter in torch)."""
+    smallest_denormal_product = torch.tensor([1e-40]) * 1.0
+    return bool(smallest_denormal_product.item() == 0.0)
+
+
+@contextlib.contextmanager
+def flush_denormals():
+    """Flush denormal floats to zero inside the block, then restore the previous setting.
+
+    Denormals (float32 magnitudes below about 1.2e-38) are slow on CPUs, and Adam's second-moment
+    state decays into them during training. ``torch.set_flush_denormal`` is process-wide, so
+    setting it and leaving it would change the numbers of everything that runs afterwards.
+    """
+    was_enabled = _flush_denormal_enabled()
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(was_enabled)
+
+
 def _progress(iterable, enabled: bool, total: int):
     if not enabled:
         return iterable
@@ -321,8 +344,9 @@ def fit(
 
     Notes
     -----
-    ``fit`` calls ``torch.set_flush_denormal(True)``, a process-wide setting: floats smaller than
-    about 1e-38 become zero, which keeps Adam's decaying state from slowing the CPU down.
+    The training loop runs inside :func:`flush_denormals`: floats smaller than about 1e-38 become
+    zero there, which keeps Adam's decaying state from slowing the CPU down. The previous setting
+    is restored when ``fit`` returns.
     The model is left in training mode; :func:`evaluate` and :func:`predict` switch to eval mode
     themselves.
     """
@@ -342,7 +366,6 @@ def fit(
                 f"early_stopping_patience must be a positive int or None, got {early_stopping_patience!r}"
             )
     loss_fn = F.cross_entropy if loss_fn is None else loss_fn
-    torch.set_flush_denormal(True)  # Adam's state decays into denormals, which are slow on CPUs
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     if optimizer is None:
@@ -356,54 +379,57 @@ def fit(
     best_score, best_state, since_best = float("inf"), None, 0
 
     base_lrs = [group["lr"] for group in optimizer.param_groups]
-    model.train()
-    epoch_bar = _progress(range(1, epochs + 1), progress, epochs)
-    for epoch in epoch_bar:
-        if lr_schedule is not None:
-            factor = float(lr_schedule(epoch - 1))
-            for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
-                group["lr"] = base_lr * factor
-        order = torch.randperm(n, generator=generator)
-        loss_sum = torch.zeros(())
-        correct = torch.zeros((), dtype=torch.int64)
-        for i, idx in enumerate(order.split(batch_size)):
-            if i < full:  # copy the batch into preallocated buffers
-                xb = torch.index_select(x, 0, idx, out=batch_buf)
-                yb = torch.index_select(y, 0, idx, out=label_buf)
-            else:
-                xb, yb = x.index_select(0, idx), y.index_select(0, idx)
-            if augment is not None:
-                xb = augment(xb)
-            logits = model(xb)
-            loss = loss_fn(logits, yb)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            with torch.no_grad():
-                loss_sum += loss.detach() * len(yb)
-                correct += (logits.argmax(dim=1) == yb).sum()
-        history.train_loss.append(float(loss_sum) / n)
-        history.train_acc.append(int(correct) / n)
-        if val is not None:
-            val_loss, val_acc = evaluate(model, val, loss_fn)
-            history.val_loss.append(val_loss)
-            history.val_acc.append(val_acc)
-            model.train()
-        if hasattr(epoch_bar, "set_postfix_str"):
-            shown = f"loss {history.train_loss[-1]:.4f}, acc {history.train_acc[-1]:.4f}"
+    with flush_denormals():
+        model.train()
+        epoch_bar = _progress(range(1, epochs + 1), progress, epochs)
+        for epoch in epoch_bar:
+            if lr_schedule is not None:
+                factor = float(lr_schedule(epoch - 1))
+                for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
+                    group["lr"] = base_lr * factor
+            order = torch.randperm(n, generator=generator)
+            loss_sum = torch.zeros(())
+            correct = torch.zeros((), dtype=torch.int64)
+            for i, idx in enumerate(order.split(batch_size)):
+                if i < full:  # copy the batch into preallocated buffers
+                    xb = torch.index_select(x, 0, idx, out=batch_buf)
+                    yb = torch.index_select(y, 0, idx, out=label_buf)
+                else:
+                    xb, yb = x.index_select(0, idx), y.index_select(0, idx)
+                if augment is not None:
+                    xb = augment(xb)
+                logits = model(xb)
+                loss = loss_fn(logits, yb)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                with torch.no_grad():
+                    loss_sum += loss.detach() * len(yb)
+                    correct += (logits.argmax(dim=1) == yb).sum()
+            history.train_loss.append(float(loss_sum) / n)
+            history.train_acc.append(int(correct) / n)
             if val is not None:
-                shown += f", val loss {history.val_loss[-1]:.4f}, val acc {history.val_acc[-1]:.4f}"
-            epoch_bar.set_postfix_str(shown, refresh=False)
-        score = history.val_loss[-1] if val is not None else history.train_loss[-1]
-        if score < best_score:
-            best_score, since_best, history.best_epoch = score, 0, epoch
-            if early_stopping_patience is not None:
-                best_state = copy.deepcopy(model.state_dict())
-        else:
-            since_best += 1
-        if early_stopping_patience is not None and since_best >= early_stopping_patience:
-            history.stopped_early = epoch < epochs
-            break
+                val_loss, val_acc = evaluate(model, val, loss_fn)
+                history.val_loss.append(val_loss)
+                history.val_acc.append(val_acc)
+                model.train()
+            if hasattr(epoch_bar, "set_postfix_str"):
+                shown = f"loss {history.train_loss[-1]:.4f}, acc {history.train_acc[-1]:.4f}"
+                if val is not None:
+                    shown += (
+                        f", val loss {history.val_loss[-1]:.4f}, val acc {history.val_acc[-1]:.4f}"
+                    )
+                epoch_bar.set_postfix_str(shown, refresh=False)
+            score = history.val_loss[-1] if val is not None else history.train_loss[-1]
+            if score < best_score:
+                best_score, since_best, history.best_epoch = score, 0, epoch
+                if early_stopping_patience is not None:
+                    best_state = copy.deepcopy(model.state_dict())
+            else:
+                since_best += 1
+            if early_stopping_patience is not None and since_best >= early_stopping_patience:
+                history.stopped_early = epoch < epochs
+                break
     _close(epoch_bar)
     if best_state is not None:
         model.load_state_dict(best_state)

@@ -156,3 +156,22 @@ def test_lr_schedule_scales_the_learning_rate(subset):
         lr_schedule=lambda e: seen.append(e) or 1.0,
     )
     assert seen == [0, 1, 2]
+
+
+@pytest.mark.parametrize("enabled_before", [False, True])
+def test_fit_restores_the_flush_denormal_setting(subset, enabled_before):
+    train, _ = subset
+    denormal = torch.tensor([1e-40])  # float32 denormal: flushed to 0 only while the setting is on
+    torch.set_flush_denormal(enabled_before)
+    try:
+        training.fit(_model(), (train[0][:128], train[1][:128]), epochs=1, progress=False)
+        assert ((denormal * 1.0).item() == 0.0) == enabled_before
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def test_flush_denormals_flushes_inside_the_block_only():
+    denormal = torch.tensor([1e-40])
+    with training.flush_denormals():
+        assert (denormal * 1.0).item() == 0.0
+    assert (denormal * 1.0).item() > 0.0
