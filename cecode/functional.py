@@ -15,7 +15,7 @@ The functions have the names, signatures and semantics of their :mod:`torch.nn.f
   max shift; they overflow for large logits, which is what the book uses them to show.
 
 Bad arguments raise :class:`TypeError` or :class:`ValueError` with a message naming the argument
-(see :mod:`cecode._validate`).
+(the checks live in ``cecode._validate``).
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ __all__ = [
     "History",
     "seed_everything",
     "make_adam",
+    "flush_denormals",
     "fit",
     "evaluate",
     "predict",
