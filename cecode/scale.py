@@ -32,27 +32,24 @@ With ``reduction="none"`` the per-token weights of the backward pass are only kn
 backward pass, so there the forward only computes the losses and the backward recomputes the
 logits block by block (one extra matrix product).
 
-:func:`largest_tensor_created` measures, deterministically, the largest tensor any PyTorch
-operation creates while a function runs: the size that decides whether the logits are ever
-materialized.
+:func:`cecode.allocations.largest_tensor_created` measures, deterministically, the largest tensor
+any PyTorch operation creates while a function runs: the size that decides whether the logits are
+ever materialized.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from cecode import _validate as v
 
 __all__ = [
     "chunked_linear_cross_entropy",
     "default_chunk_size",
-    "largest_tensor_created",
     "logits_bytes",
     "naive_linear_cross_entropy",
 ]
@@ -372,41 +369,3 @@ def chunked_linear_cross_entropy(
     return _ChunkedLinearCrossEntropy.apply(
         hidden, weight, target, ignore_index, reduction, chunk_size, need_h, need_w
     )
-
-
-class _LargestTensor(TorchDispatchMode):
-    """Record the largest tensor (in bytes) any operation returns."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.largest = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
-        out = func(*args, **(kwargs or {}))
-        for t in out if isinstance(out, (tuple, list)) else (out,):
-            if isinstance(t, Tensor) and t.device.type != "meta":  # meta tensors hold no data
-                self.largest = max(self.largest, t.numel() * t.element_size())
-        return out
-
-
-def largest_tensor_created(fn: Callable[[], Any]) -> int:
-    """Bytes of the largest tensor any PyTorch operation returns while ``fn()`` runs.
-
-    Runs ``fn`` under a :class:`~torch.utils._python_dispatch.TorchDispatchMode` that sees every
-    operation, including those inside custom autograd functions and in the backward pass if
-    ``fn`` calls ``backward()``. Unlike a resident-memory measurement this number is exactly
-    reproducible, so a test or a notebook can assert it.
-
-    Parameters
-    ----------
-    fn : callable
-        A function of no arguments, e.g. ``lambda: loss_fn(h, w, y).backward()``.
-
-    Returns
-    -------
-    int
-        The size in bytes of the largest tensor created (views count with their own size).
-    """
-    with _LargestTensor() as mode:
-        fn()
-    return mode.largest

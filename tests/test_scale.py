@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from cecode import scale as cs
+from cecode.allocations import largest_tensor_created
 
 
 def make_case(n=37, d=8, v=50, dtype=torch.float64, ignored_every=5, seed=0):
@@ -113,10 +114,10 @@ def test_never_materializes_the_logits():
     target = torch.randint(v, (n,), generator=g)
     logits = cs.logits_bytes(n, v)
     assert logits == n * v * 4
-    naive = cs.largest_tensor_created(
+    naive = largest_tensor_created(
         lambda: cs.naive_linear_cross_entropy(hidden, weight, target).backward()
     )
-    chunked = cs.largest_tensor_created(
+    chunked = largest_tensor_created(
         lambda: cs.chunked_linear_cross_entropy(hidden, weight, target, chunk_size=16).backward()
     )
     assert naive == logits
