@@ -6,6 +6,7 @@ One module per concern; import the one you need, e.g. ``from cecode import funct
 - :mod:`cecode.exercises` -- checkers for the exercises at the end of each chapter
 - :mod:`cecode.data`, :mod:`cecode.models`, :mod:`cecode.training`, :mod:`cecode.parameters`,
   :mod:`cecode.plots` -- MNIST, the MLP, the training loop, parameter summaries, shared plots
+- :mod:`cecode.allocations` -- exact counts of the tensors PyTorch operations create
 - :mod:`cecode.calibration`, :mod:`cecode.scale`, :mod:`cecode.distributed` -- calibrated
   probabilities and cross-entropy at scale
 """
