@@ -106,7 +106,9 @@ def _html_path(entry: str) -> Path:
 def _sources() -> list[Path]:
     files = [ROOT / "_config.yml", ROOT / "_toc.yml", ROOT / "book" / "references.bib"]
     files += [
-        p for p in (ROOT / "book").rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts
+        p
+        for p in (ROOT / "book").rglob("*")
+        if p.is_file() and not {".ipynb_checkpoints", "__pycache__"} & set(p.parts)
     ]
     files += list((ROOT / "cecode").glob("*.py"))  # the API page is generated from docstrings
     return files
