@@ -54,9 +54,10 @@ __all__ = [
     "denormalize",
 ]
 
-#: Mean and standard deviation of the MNIST training pixels (grey levels scaled to [0, 1]),
-#: the constants of the textbook ``transforms.Normalize((0.1307,), (0.3081,))``.
+#: Mean of the MNIST training pixels (grey levels scaled to [0, 1]), the first constant of the
+#: textbook ``transforms.Normalize((0.1307,), (0.3081,))``.
 MEAN = 0.1307
+#: Standard deviation of the MNIST training pixels, the second constant of that ``Normalize``.
 STD = 0.3081
 
 #: MD5 of the uncompressed IDX files that torchvision reads (``MNIST/raw/<name>``).
