@@ -179,7 +179,16 @@ def _download(root: Path) -> None:
     raw.mkdir(parents=True, exist_ok=True)
     tmp_root = Path(tempfile.mkdtemp(prefix=".cecode-download-", dir=root))
     try:
-        MNIST(root=tmp_root, train=True, download=True)  # fetches and checks all four .gz archives
+        try:
+            MNIST(root=tmp_root, train=True, download=True)  # fetches and checks the .gz archives
+        except (RuntimeError, OSError) as err:
+            reason = " ".join(str(err).split())[:300] or type(err).__name__
+            raise RuntimeError(
+                f"Could not download MNIST into {raw} ({reason}). Connect to the internet and "
+                f"try again, or put the four MNIST files (or their .gz archives: "
+                f"{', '.join(GZ_MD5)}) into {raw} yourself, or set {ENV_VAR} to a folder "
+                "that already contains MNIST/raw/."
+            ) from err
         tmp_raw = tmp_root / "MNIST" / "raw"
         for name, md5 in RAW_MD5.items():
             _check_file(tmp_raw / name, md5)

@@ -236,7 +236,10 @@ def test_failed_download_leaves_nothing_behind(monkeypatch, tmp_path):
             raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
 
     monkeypatch.setattr(torchvision.datasets, "MNIST", BrokenMNIST)
-    with pytest.raises(RuntimeError, match="Error downloading"):
+    with pytest.raises(RuntimeError, match="Could not download MNIST into") as info:
         data.ensure_mnist(tmp_path, download=True)
+    message = str(info.value)
+    assert "Error downloading train-images-idx3-ubyte.gz" in message  # the cause
+    assert "CECODE_DATA_DIR" in message and "t10k-labels-idx1-ubyte.gz" in message
     assert [p.name for p in tmp_path.iterdir()] == ["MNIST"]  # the temporary folder is gone
     assert list((tmp_path / "MNIST" / "raw").iterdir()) == []
