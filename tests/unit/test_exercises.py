@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cecode import exercises as ex
 from cecode import functional as cf
+from cecode.exercises import ch01, ch02, ch03, ch04
 
 
 def _stub(*args):
@@ -36,25 +36,25 @@ def _naive_weighted(x, t, w):
 
 # (checker, correct function, naive function that overflows for logits of magnitude 1000)
 CHECKERS = [
-    (ex.check_softmax, cf.softmax, cf.naive_softmax),
-    (ex.check_log_softmax, cf.log_softmax, _naive_log_softmax),
-    (ex.check_logsumexp, cf.logsumexp, _naive_logsumexp),
-    (ex.check_cross_entropy, cf.cross_entropy, cf.naive_cross_entropy),
+    (ch01.check_softmax, cf.softmax, cf.naive_softmax),
+    (ch03.check_log_softmax, cf.log_softmax, _naive_log_softmax),
+    (ch01.check_logsumexp, cf.logsumexp, _naive_logsumexp),
+    (ch02.check_cross_entropy, cf.cross_entropy, cf.naive_cross_entropy),
     (
-        ex.check_cross_entropy_grad,
+        ch02.check_cross_entropy_grad,
         _ce_grad,
         lambda x, t: (cf.naive_softmax(x, 1) - F.one_hot(t, x.shape[1])) / len(t),
     ),
     (
-        ex.check_weighted_cross_entropy,
+        ch04.check_weighted_cross_entropy,
         lambda x, t, w: cf.cross_entropy(x, t, weight=w),
         _naive_weighted,
     ),
 ]
 ALL = [
     *[c[:2] for c in CHECKERS],
-    (ex.check_nll_loss, cf.nll_loss),
-    (ex.check_smoothed_targets, _smoothed),
+    (ch03.check_nll_loss, cf.nll_loss),
+    (ch04.check_smoothed_targets, _smoothed),
 ]
 
 
@@ -77,7 +77,7 @@ def test_naive_implementation_fails_for_magnitude_1000(checker, correct, naive):
 
 
 def test_naive_softmax_report_text():
-    report = ex.check_softmax(cf.naive_softmax)
+    report = ch01.check_softmax(cf.naive_softmax)
     assert str(report) == (
         "1 of 7 checks failed:\n"
         "- fails for logits of magnitude 1000: got nan, expected 0.5000 at index (0, 0)"
@@ -86,7 +86,7 @@ def test_naive_softmax_report_text():
 
 
 def test_naive_cross_entropy_report_text():
-    report = ex.check_cross_entropy(cf.naive_cross_entropy)
+    report = ch02.check_cross_entropy(cf.naive_cross_entropy)
     assert report.failures == ["fails for logits of magnitude 1000: got nan, expected 0.9481"]
 
 
@@ -99,20 +99,20 @@ def test_stub_reports_not_implemented(checker, fn):
 
 
 def test_wrong_shape_is_reported():
-    report = ex.check_softmax(lambda x, dim: x.exp().sum(dim))
+    report = ch01.check_softmax(lambda x, dim: x.exp().sum(dim))
     assert not report.passed
     assert report.failures[0] == "wrong shape for small random logits: got (4,), expected (4, 10)"
-    report = ex.check_cross_entropy(lambda x, t: cf.cross_entropy(x, t, reduction="none"))
+    report = ch02.check_cross_entropy(lambda x, t: cf.cross_entropy(x, t, reduction="none"))
     assert report.failures[0] == "wrong shape for small random logits: got (4,), expected ()"
 
 
 def test_logsumexp_with_keepdim_is_a_shape_error():
-    report = ex.check_logsumexp(lambda x, dim: cf.logsumexp(x, dim, keepdim=True))
+    report = ch01.check_logsumexp(lambda x, dim: cf.logsumexp(x, dim, keepdim=True))
     assert "wrong shape for small random logits: got (4, 1), expected (4,)" in report.failures
 
 
 def test_wrong_dim_is_caught():
-    report = ex.check_softmax(lambda x, dim: cf.softmax(x, -1))
+    report = ch01.check_softmax(lambda x, dim: cf.softmax(x, -1))
     assert not report.passed
     assert any(f.startswith("fails for dim=0 (columns sum to 1): got") for f in report.failures)
 
@@ -121,7 +121,7 @@ def test_exceptions_are_reported_not_raised():
     def broken(x, t):
         raise ValueError("shapes do not match")
 
-    report = ex.check_cross_entropy(broken)
+    report = ch02.check_cross_entropy(broken)
     assert not report.passed
     assert report.failures[0] == (
         "for small random logits: your function raised ValueError: shapes do not match"
@@ -130,22 +130,22 @@ def test_exceptions_are_reported_not_raised():
 
 
 def test_non_tensor_result_is_reported_and_numbers_are_accepted():
-    report = ex.check_softmax(lambda x, dim: x.tolist())
+    report = ch01.check_softmax(lambda x, dim: x.tolist())
     assert report.failures[0] == "for small random logits: expected a torch.Tensor, got list"
-    assert ex.check_cross_entropy(lambda x, t: cf.cross_entropy(x, t).item()).passed
+    assert ch02.check_cross_entropy(lambda x, t: cf.cross_entropy(x, t).item()).passed
 
 
 def test_weighted_mean_must_divide_by_target_weights():
     def divides_by_n(x, t, w):
         return (cf.cross_entropy(x, t, reduction="none") * w[t]).mean()
 
-    report = ex.check_weighted_cross_entropy(divides_by_n)
+    report = ch04.check_weighted_cross_entropy(divides_by_n)
     assert not report.passed
     assert any(f.startswith("fails for small random logits: got") for f in report.failures)
 
 
 def test_wrong_smoothing_denominator_fails():
-    report = ex.check_smoothed_targets(lambda t, c, e: F.one_hot(t, c) * (1 - e) + e / (c - 1))
+    report = ch04.check_smoothed_targets(lambda t, c, e: F.one_hot(t, c) * (1 - e) + e / (c - 1))
     assert not report.passed
     assert "fails for label_smoothing=1 (uniform): got 0.3333, expected 0.2500 at index (0, 0)" in (
         report.failures
@@ -153,7 +153,7 @@ def test_wrong_smoothing_denominator_fails():
 
 
 def test_gradient_of_the_sum_instead_of_the_mean_fails():
-    report = ex.check_cross_entropy_grad(lambda x, t: _ce_grad(x, t) * x.shape[0])
+    report = ch02.check_cross_entropy_grad(lambda x, t: _ce_grad(x, t) * x.shape[0])
     assert not report.passed
     assert "a batch of one sample" not in str(report)  # N = 1: sum and mean agree
 
@@ -164,15 +164,15 @@ def test_inputs_are_not_shared_between_cases():
         x.zero_()  # a reader's function that modifies its input must not break later cases
         return out
 
-    assert ex.check_softmax(in_place).passed
+    assert ch01.check_softmax(in_place).passed
 
 
 def test_reports_are_deterministic():
-    assert str(ex.check_log_softmax(_naive_log_softmax)) == str(
-        ex.check_log_softmax(_naive_log_softmax)
+    assert str(ch03.check_log_softmax(_naive_log_softmax)) == str(
+        ch03.check_log_softmax(_naive_log_softmax)
     )
 
 
 def test_checker_rejects_non_callable():
     with pytest.raises(TypeError, match="fn: expected your function"):
-        ex.check_softmax(torch.zeros(3))
+        ch01.check_softmax(torch.zeros(3))
