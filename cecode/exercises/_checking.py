@@ -9,6 +9,7 @@ function on each case and returns a :class:`CheckReport`. A function that still 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +20,8 @@ from torch import Tensor
 from cecode._validate import shape_str
 
 __all__ = ["CheckReport", "Case", "run_cases"]
+
+_WIDTH = 79  # printed reports fit the book's 80-column outputs
 
 
 @dataclass
@@ -49,13 +52,16 @@ class CheckReport:
 
     def __str__(self) -> str:
         if self.not_implemented:
-            return (
+            return textwrap.fill(
                 f"Not implemented yet: your {self.name} function raises NotImplementedError. "
-                "Replace the `raise NotImplementedError` with your code and run the check again."
+                "Replace the `raise NotImplementedError` with your code and run the check again.",
+                width=_WIDTH,
             )
         if not self.failures:
             return f"All {self.n_checks} checks passed."
-        lines = "\n".join(f"- {f}" for f in self.failures)
+        lines = "\n".join(
+            textwrap.fill(f"- {f}", width=_WIDTH, subsequent_indent="  ") for f in self.failures
+        )
         return f"{len(self.failures)} of {self.n_checks} checks failed:\n{lines}"
 
     __repr__ = __str__
