@@ -417,3 +417,51 @@ def check_weight(weight: object, num_classes: int, dtype: torch.dtype | None = N
         raise TypeError(
             f"weight: expected dtype {dtype} (the input's dtype), got dtype {weight.dtype}"
         )
+
+
+# --- used by cecode.information
+
+
+def check_kl_reduction(reduction: object) -> None:
+    """Check ``reduction`` is one of ``"none"``, ``"batchmean"``, ``"sum"``, ``"mean"`` (``kl_div``).
+
+    Parameters
+    ----------
+    reduction : str
+        The value to check.
+
+    Raises
+    ------
+    ValueError
+        Otherwise, e.g.
+        ``reduction: expected one of 'none', 'batchmean', 'sum', 'mean', got 'avg'``.
+    """
+    if not isinstance(reduction, str) or reduction not in ("none", "batchmean", "sum", "mean"):
+        raise ValueError(
+            f"reduction: expected one of 'none', 'batchmean', 'sum', 'mean', got {reduction!r}"
+        )
+
+
+def check_broadcastable(name: str, t: Tensor, other_name: str, other: Tensor) -> None:
+    """Check that tensor ``t`` broadcasts with tensor ``other`` (PyTorch's broadcasting rules).
+
+    Parameters
+    ----------
+    name, other_name : str
+        The arguments' names, used in the message.
+    t, other : Tensor
+        The tensors.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not broadcast, e.g.
+        ``target: expected a shape that broadcasts with input's (3, 4), got (2, 4)``.
+    """
+    try:
+        torch.broadcast_shapes(t.shape, other.shape)
+    except RuntimeError:
+        raise ValueError(
+            f"{name}: expected a shape that broadcasts with {other_name}'s "
+            f"{shape_str(other.shape)}, got {shape_str(t.shape)}"
+        ) from None
