@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
+import signal
 
 import pytest
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 
 from cecode import distributed as cd
@@ -19,6 +22,7 @@ def demo():
 
 def test_global_mean_reproduces_the_full_batch(demo):
     assert demo["counts"] == [7, 2]
+    assert len(demo["exit_codes"]) == 2
     assert demo["ranks_agree"]
     torch.testing.assert_close(demo["grad_global_mean"], demo["grad_full"])
     assert demo["loss_global_mean"] == pytest.approx(demo["loss_full"], rel=1e-12)
@@ -73,6 +77,43 @@ def test_failing_worker_raises_in_parent_and_leaves_no_processes():
         assert after <= before
 
 
+def _abort_at_exit(rank, world_size, value):
+    """Saves its result, then aborts at interpreter exit, as gloo's teardown sometimes does."""
+    atexit.register(os.abort)
+    total = torch.tensor([float(value + rank)])
+    dist.all_reduce(total)
+    return {"rank": rank, "total": total}
+
+
+def _abort_now(rank, world_size):
+    if rank == 1:
+        os.abort()  # dies before any result is saved
+    return {"rank": rank}
+
+
+def test_an_abort_after_complete_results_is_not_a_failure():
+    results, exit_codes = cd.run_ranks(_abort_at_exit, 2, (10,), timeout=120)
+    assert [r["rank"] for r in results] == [0, 1]
+    assert [r["total"].item() for r in results] == [21.0, 21.0]
+    assert all(code in (-signal.SIGABRT, None) for code in exit_codes), exit_codes
+    assert multiprocessing.active_children() == []
+
+
+def test_a_rank_that_dies_before_its_result_is_a_failure():
+    with pytest.raises(RuntimeError, match=r"rank 1 died before its result was saved .*SIGABRT"):
+        cd.run_ranks(_abort_now, 2, timeout=120, caller="test")
+    assert multiprocessing.active_children() == []
+
+
+def test_run_ranks_validation():
+    with pytest.raises(TypeError, match="fn: expected a callable"):
+        cd.run_ranks("f", 2)
+    with pytest.raises(ValueError, match="world_size: expected an int >= 1, got 0"):
+        cd.run_ranks(_abort_now, 0)
+    with pytest.raises(ValueError, match="timeout: expected a float > 0"):
+        cd.run_ranks(_abort_now, 2, timeout=0)
+
+
 def test_make_demo_data_and_validation():
     data = cd.make_demo_data((3, 1), tokens_per_rank=4)
     assert data["hidden"].shape == (8, 4)
@@ -83,6 +124,10 @@ def test_make_demo_data_and_validation():
         cd.run_data_parallel_demo(world_size=0)
     with pytest.raises(ValueError, match="counted_per_rank: expected 2 counts"):
         cd.run_data_parallel_demo(world_size=2, counted_per_rank=(1, 2, 3))
+    with pytest.raises(TypeError, match="world_size: expected an int"):
+        cd.run_data_parallel_demo(world_size="2")
+    with pytest.raises(TypeError, match="counted_per_rank: expected a tuple"):
+        cd.make_demo_data(7)
 
 
 def test_find_free_port_is_bindable_on_loopback():
