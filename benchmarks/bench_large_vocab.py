@@ -6,7 +6,7 @@ to ``hidden (N, D)`` and ``weight (V, D)`` are compared, at ``N = 4096`` tokens,
 
 - ``naive``: ``F.cross_entropy(hidden @ weight.T, target)``, which materializes the ``(N, V)``
   logits, a log-softmax of the same size, and ``(N, V)`` gradients in the backward pass;
-- ``cecode``: :func:`cecode.scale.chunked_linear_cross_entropy` (gradients computed block by
+- ``cecode``: :func:`cecode.large_vocab.chunked_linear_cross_entropy` (gradients computed block by
   block in the forward pass, never more than one ``(chunk_size, V)`` block);
 - ``torch``: PyTorch's own ``F.linear_cross_entropy(..., options=nn.LinearCrossEntropyOptions())``
   with its automatic chunking.
@@ -79,7 +79,7 @@ def worker(variant: str, tokens: int, hidden_size: int, vocab: int, seed: int) -
     import torch
     import torch.nn.functional as F
 
-    from cecode import scale
+    from cecode import large_vocab
 
     torch.manual_seed(seed)
     hidden = torch.randn(tokens, hidden_size, requires_grad=True)
@@ -93,7 +93,7 @@ def worker(variant: str, tokens: int, hidden_size: int, vocab: int, seed: int) -
     elif variant == "cecode":
 
         def loss_fn():
-            return scale.chunked_linear_cross_entropy(hidden, weight, target)
+            return large_vocab.chunked_linear_cross_entropy(hidden, weight, target)
     else:
         options = torch.nn.LinearCrossEntropyOptions()
 

@@ -16,17 +16,30 @@ returns the normalized (non-negative) dimension.
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 from torch import Tensor
 
 __all__ = [
     "REDUCTIONS",
+    "check_binary_target",
+    "check_bool",
+    "check_broadcasts_to",
+    "check_callable",
     "check_class_targets",
     "check_dim",
     "check_floating",
     "check_int",
+    "check_labeled_data",
+    "check_module",
+    "check_optional_str",
+    "check_path",
+    "check_positive_int",
+    "check_real",
     "check_label_smoothing",
     "check_nonempty",
     "check_probability_targets",
@@ -34,7 +47,6 @@ __all__ = [
     "check_tensor",
     "check_weight",
     "class_dim_of",
-    "describe",
     "shape_str",
 ]
 
@@ -58,25 +70,6 @@ def shape_str(shape: Sequence[int]) -> str:
         The shape written as a tuple, without the ``torch.Size`` wrapper.
     """
     return str(tuple(int(s) for s in shape))
-
-
-def describe(value: object) -> str:
-    """A short description of ``value`` for an error message (type name, or tensor shape and dtype).
-
-    Parameters
-    ----------
-    value : object
-        Anything.
-
-    Returns
-    -------
-    str
-        For a tensor ``"tensor of shape (4, 10) and dtype torch.float32"``, otherwise the type
-        name, e.g. ``"list"``.
-    """
-    if isinstance(value, Tensor):
-        return f"tensor of shape {shape_str(value.shape)} and dtype {value.dtype}"
-    return type(value).__name__
 
 
 def check_tensor(name: str, value: object) -> None:
@@ -112,13 +105,11 @@ def check_floating(name: str, t: Tensor) -> None:
     ------
     TypeError
         If ``t`` is not a tensor or its dtype is not floating point, e.g.
-        ``input: expected a floating-point tensor (float32 or float64), got dtype torch.int64``.
+        ``input: expected a floating-point tensor, got dtype torch.int64``.
     """
     check_tensor(name, t)
     if not t.is_floating_point():
-        raise TypeError(
-            f"{name}: expected a floating-point tensor (float32 or float64), got dtype {t.dtype}"
-        )
+        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {t.dtype}")
 
 
 def check_nonempty(name: str, t: Tensor) -> None:
@@ -157,6 +148,224 @@ def check_int(name: str, value: object) -> None:
     """
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
+
+
+def check_positive_int(name: str, value: object, minimum: int = 1) -> None:
+    """Check that ``value`` is an ``int`` (not ``bool``) of at least ``minimum``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    value : object
+        The value to check.
+    minimum : int, default 1
+        The smallest allowed value (0 for a non-negative count).
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an ``int``, e.g. ``epochs: expected an int >= 1, got str``.
+    ValueError
+        If it is smaller than ``minimum``, e.g. ``epochs: expected an int >= 1, got 0``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name}: expected an int >= {minimum}, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name}: expected an int >= {minimum}, got {value}")
+
+
+def check_real(
+    name: str,
+    value: object,
+    low: float = -math.inf,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+) -> None:
+    """Check that ``value`` is a real number (``int`` or ``float``, not ``bool``) in a range.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    value : object
+        The value to check.
+    low, high : float
+        The allowed closed range ``[low, high]``; infinite bounds are open.
+    low_open : bool, default False
+        Exclude ``low`` itself (for strictly positive values use ``low=0, low_open=True``).
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number, e.g. ``lr: expected a float > 0, got str``.
+    ValueError
+        If it is NaN or out of range, e.g. ``lr: expected a float > 0, got -1.0``.
+    """
+    if low_open:
+        expected = f"a float > {low:g}" if high == math.inf else f"a float in ({low:g}, {high:g}]"
+    elif low == -math.inf:
+        expected = "a float" if high == math.inf else f"a float <= {high:g}"
+    else:
+        expected = f"a float >= {low:g}" if high == math.inf else f"a float in [{low:g}, {high:g}]"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name}: expected {expected}, got {type(value).__name__}")
+    ok = (low < value if low_open else low <= value) and value <= high
+    if not ok or value != value:  # value != value: NaN
+        raise ValueError(f"{name}: expected {expected}, got {value}")
+
+
+def check_bool(name: str, value: object) -> None:
+    """Check that ``value`` is a ``bool``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    value : object
+        The value to check.
+
+    Raises
+    ------
+    TypeError
+        If it is not a ``bool``, e.g. ``progress: expected a bool, got str``.
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}: expected a bool, got {type(value).__name__}")
+
+
+def check_optional_str(name: str, value: object) -> None:
+    """Check that ``value`` is a ``str`` or ``None`` (titles, labels).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    value : object
+        The value to check.
+
+    Raises
+    ------
+    TypeError
+        Otherwise, e.g. ``title: expected a str or None, got int``.
+    """
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{name}: expected a str or None, got {type(value).__name__}")
+
+
+def check_callable(name: str, value: object, optional: bool = False) -> None:
+    """Check that ``value`` is callable (or ``None`` when ``optional``).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    value : object
+        The value to check.
+    optional : bool, default False
+        Accept ``None``.
+
+    Raises
+    ------
+    TypeError
+        Otherwise, e.g. ``loss_fn: expected a callable, got str``.
+    """
+    if optional and value is None:
+        return
+    if not callable(value):
+        what = "a callable or None" if optional else "a callable"
+        raise TypeError(f"{name}: expected {what}, got {type(value).__name__}")
+
+
+def check_module(name: str, value: object) -> None:
+    """Check that ``value`` is a :class:`torch.nn.Module`.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    value : object
+        The value to check.
+
+    Raises
+    ------
+    TypeError
+        Otherwise, e.g. ``model: expected a torch.nn.Module, got str``.
+    """
+    if not isinstance(value, torch.nn.Module):
+        raise TypeError(f"{name}: expected a torch.nn.Module, got {type(value).__name__}")
+
+
+def check_path(name: str, value: object) -> Path:
+    """Check that ``value`` is a path (``str`` or ``os.PathLike``) and return it as a ``Path``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    value : object
+        The value to check.
+
+    Returns
+    -------
+    pathlib.Path
+        ``Path(value)``.
+
+    Raises
+    ------
+    TypeError
+        Otherwise, e.g. ``root: expected a str or os.PathLike path, got int``.
+    ValueError
+        For an empty string.
+    """
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name}: expected a str or os.PathLike path, got {type(value).__name__}")
+    if isinstance(value, str) and not value:
+        raise ValueError(f"{name}: expected a non-empty path, got ''")
+    return Path(value)
+
+
+def check_labeled_data(name: str, data: object) -> tuple[Tensor, Tensor]:
+    """Check a pair ``(inputs, labels)`` of tensors with the same non-zero length.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    data : tuple of Tensor
+        ``(inputs (N, ...), labels (N,))``.
+
+    Returns
+    -------
+    tuple of Tensor
+        ``(inputs, labels)``.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a pair of tensors, e.g.
+        ``train: expected a pair (images, labels) of tensors, got str``.
+    ValueError
+        If the lengths differ or are 0, e.g.
+        ``train: expected images and labels of the same non-zero length, got 5 and 4``.
+    """
+    if not (isinstance(data, Sequence) and not isinstance(data, str) and len(data) == 2):
+        raise TypeError(
+            f"{name}: expected a pair (images, labels) of tensors, got {type(data).__name__}"
+        )
+    x, y = data
+    if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
+        raise TypeError(
+            f"{name}: expected a pair (images, labels) of tensors, got "
+            f"({type(x).__name__}, {type(y).__name__})"
+        )
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(
+            f"{name}: expected images and labels of the same non-zero length, got {len(x)} "
+            f"and {len(y)}"
+        )
+    return x, y
 
 
 def check_dim(name: str, dim: object, ndim: int) -> int:
@@ -205,11 +414,18 @@ def check_reduction(reduction: object) -> None:
 
     Raises
     ------
+    TypeError
+        If it is not a string, e.g. ``reduction: expected one of 'none', 'mean', 'sum', got NoneType``.
     ValueError
-        Otherwise, e.g. ``reduction: expected one of 'none', 'mean', 'sum', got 'avg'``.
+        For another string, e.g. ``reduction: expected one of 'none', 'mean', 'sum', got 'avg'``.
     """
-    if not isinstance(reduction, str) or reduction not in REDUCTIONS:
-        raise ValueError(f"reduction: expected one of 'none', 'mean', 'sum', got {reduction!r}")
+    if reduction in REDUCTIONS:  # the common case first: one tuple lookup
+        return
+    if not isinstance(reduction, str):
+        raise TypeError(
+            f"reduction: expected one of 'none', 'mean', 'sum', got {type(reduction).__name__}"
+        )
+    raise ValueError(f"reduction: expected one of 'none', 'mean', 'sum', got {reduction!r}")
 
 
 def check_label_smoothing(label_smoothing: object) -> None:
@@ -465,3 +681,83 @@ def check_broadcastable(name: str, t: Tensor, other_name: str, other: Tensor) ->
             f"{name}: expected a shape that broadcasts with {other_name}'s "
             f"{shape_str(other.shape)}, got {shape_str(t.shape)}"
         ) from None
+
+
+# --- used by cecode.binary
+
+
+def check_binary_target(
+    target: object, input: Tensor, name: str = "target", input_name: str = "input"
+) -> None:
+    """Check a binary-loss ``target``: a floating tensor of exactly the shape of ``input``.
+
+    Targets of :func:`torch.nn.functional.binary_cross_entropy_with_logits` are probabilities
+    of the positive class (0 or 1, or soft values in between), one per element of ``input``.
+
+    Parameters
+    ----------
+    target : Tensor
+        The targets.
+    input : Tensor
+        The logits they belong to.
+    name, input_name : str
+        The arguments' names, used in the message (torchvision says ``targets``, ``inputs``).
+
+    Raises
+    ------
+    TypeError
+        If ``target`` is not a floating-point tensor, e.g.
+        ``target: expected a floating-point tensor (use target.float()), got dtype torch.int64``.
+    ValueError
+        If the shapes differ, e.g.
+        ``target: expected the input's shape (4, 3), got shape (4,)``.
+    """
+    check_tensor(name, target)
+    assert isinstance(target, Tensor)
+    if not target.is_floating_point():
+        raise TypeError(
+            f"{name}: expected a floating-point tensor (use {name}.float()), "
+            f"got dtype {target.dtype}"
+        )
+    if target.shape != input.shape:
+        raise ValueError(
+            f"{name}: expected the {input_name}'s shape {shape_str(input.shape)}, "
+            f"got shape {shape_str(target.shape)}"
+        )
+
+
+def check_broadcasts_to(name: str, t: object, shape: Sequence[int], hint: str = "") -> None:
+    """Check that ``t`` is a floating tensor that broadcasts to ``shape`` without enlarging it.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the message.
+    t : Tensor or None
+        The tensor (``None`` passes).
+    shape : tuple of int
+        The shape it is multiplied into (the input's).
+    hint : str, optional
+        Appended to the expected shape in the message, e.g. ``" (one weight per class)"``.
+
+    Raises
+    ------
+    TypeError
+        If ``t`` is not a floating-point tensor.
+    ValueError
+        If ``torch.broadcast_shapes(t.shape, shape) != shape``, e.g.
+        ``pos_weight: expected a shape that broadcasts to (4, 3), got shape (5,)``.
+    """
+    if t is None:
+        return
+    check_floating(name, t)
+    assert isinstance(t, Tensor)
+    try:
+        ok = tuple(torch.broadcast_shapes(t.shape, tuple(shape))) == tuple(shape)
+    except RuntimeError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"{name}: expected a shape that broadcasts to {shape_str(shape)}{hint}, "
+            f"got shape {shape_str(t.shape)}"
+        )

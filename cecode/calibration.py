@@ -36,7 +36,6 @@ __all__ = [
     "ReliabilityDiagram",
     "expected_calibration_error",
     "fit_temperature",
-    "plot_reliability_diagram",
     "reliability_diagram",
 ]
 
@@ -255,57 +254,3 @@ def fit_temperature(logits: Tensor, labels: Tensor, max_iter: int = 100) -> floa
     with torch.enable_grad():
         optimizer.step(closure)
     return float(log_t.detach().exp())
-
-
-def plot_reliability_diagram(diagram: ReliabilityDiagram, ax=None, title: str | None = None):
-    """Draw a reliability diagram: per-bin accuracy as bars against the diagonal.
-
-    Each bar spans one confidence bin and its height is the bin's accuracy; the red part
-    between the bar's top and the bin's mean confidence is the calibration gap (above the bar:
-    overconfidence). Empty bins have no bar. The ECE is written in the corner.
-
-    Parameters
-    ----------
-    diagram : ReliabilityDiagram
-        From :func:`reliability_diagram`.
-    ax : matplotlib.axes.Axes, optional
-        Where to draw; a new 4 x 4 inch figure if omitted.
-    title : str, optional
-        The axes title.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on.
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4, 4))
-    used = diagram.count > 0
-    left = diagram.edges[:-1][used].numpy()
-    width = float(diagram.edges[1] - diagram.edges[0])
-    acc = diagram.accuracy[used].numpy()
-    conf = diagram.confidence[used].numpy()
-    ax.bar(left, acc, width=width, align="edge", color="C0", edgecolor="white", label="accuracy")
-    ax.bar(
-        left,
-        conf - acc,
-        bottom=acc,
-        width=width,
-        align="edge",
-        color="C3",
-        alpha=0.35,
-        edgecolor="C3",
-        label="gap to confidence",
-    )
-    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfect calibration")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("confidence (max probability)")
-    ax.set_ylabel("accuracy")
-    ax.text(0.04, 0.92, f"ECE = {100 * diagram.ece:.2f} %", transform=ax.transAxes)
-    ax.legend(loc="lower right", fontsize=8)
-    if title:
-        ax.set_title(title)
-    return ax

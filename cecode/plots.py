@@ -1,4 +1,4 @@
-"""Plots shared by the chapters: training curves, confusion matrices and grids of digits."""
+"""Plots shared by the chapters: training curves, confusion matrices, digits, reliability diagrams."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ import matplotlib.pyplot as plt
 import torch
 from torch import Tensor
 
-__all__ = ["plot_history", "plot_histories", "plot_confusion_matrix", "plot_digits"]
+from cecode.calibration import ReliabilityDiagram
+
+__all__ = [
+    "plot_history",
+    "plot_histories",
+    "plot_confusion_matrix",
+    "plot_digits",
+    "plot_reliability_diagram",
+]
 
 
 def _epochs(values: Sequence[float]) -> list[int]:
@@ -108,7 +116,7 @@ def plot_confusion_matrix(matrix: Tensor, ax=None, title: str | None = None, cla
     ----------
     matrix : Tensor
         ``(C, C)`` counts, rows true classes, columns predicted classes
-        (see :func:`cecode.training.confusion_matrix`).
+        (see :func:`cecode.evaluation.confusion_matrix`).
     ax : matplotlib.axes.Axes, optional
         Where to draw; default a new ``(6, 5.5)`` figure.
     title : str, optional
@@ -190,3 +198,55 @@ def plot_digits(
                 ax.set_title(titles[k], fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_reliability_diagram(diagram: ReliabilityDiagram, ax=None, title: str | None = None):
+    """Draw a reliability diagram: per-bin accuracy as bars against the diagonal.
+
+    Each bar spans one confidence bin and its height is the bin's accuracy; the red part
+    between the bar's top and the bin's mean confidence is the calibration gap (above the bar:
+    overconfidence). Empty bins have no bar. The ECE is written in the corner.
+
+    Parameters
+    ----------
+    diagram : cecode.calibration.ReliabilityDiagram
+        From :func:`cecode.calibration.reliability_diagram`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new 4 x 4 inch figure if omitted.
+    title : str, optional
+        The axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    used = diagram.count > 0
+    left = diagram.edges[:-1][used].numpy()
+    width = float(diagram.edges[1] - diagram.edges[0])
+    acc = diagram.accuracy[used].numpy()
+    conf = diagram.confidence[used].numpy()
+    ax.bar(left, acc, width=width, align="edge", color="C0", edgecolor="white", label="accuracy")
+    ax.bar(
+        left,
+        conf - acc,
+        bottom=acc,
+        width=width,
+        align="edge",
+        color="C3",
+        alpha=0.35,
+        edgecolor="C3",
+        label="gap to confidence",
+    )
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfect calibration")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence (max probability)")
+    ax.set_ylabel("accuracy")
+    ax.text(0.04, 0.92, f"ECE = {100 * diagram.ece:.2f} %", transform=ax.transAxes)
+    ax.legend(loc="lower right", fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax

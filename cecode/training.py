@@ -1,4 +1,4 @@
-"""Training and evaluation: ``fit``, ``evaluate``, ``predict``, seeding, saving weights.
+"""Training: ``fit``, seeding, Adam and denormal flushing (evaluation is :mod:`cecode.evaluation`).
 
 The training loop in :func:`fit` is the one every PyTorch tutorial shows::
 
@@ -23,12 +23,15 @@ import copy
 import os
 import random
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from cecode import _validate as v
+from cecode.evaluation import evaluate
 
 __all__ = [
     "History",
@@ -36,11 +39,6 @@ __all__ = [
     "make_adam",
     "flush_denormals",
     "fit",
-    "evaluate",
-    "predict",
-    "confusion_matrix",
-    "save_weights",
-    "load_weights",
 ]
 
 
@@ -125,118 +123,6 @@ def make_adam(params, lr: float = 1e-3, weight_decay: float = 0.0) -> torch.opti
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, foreach=True)
 
 
-def _check_data(name: str, data) -> tuple[Tensor, Tensor]:
-    if not (isinstance(data, Sequence) and len(data) == 2):
-        raise TypeError(f"{name} must be a tuple (images, labels), got {type(data).__name__}")
-    x, y = data
-    if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
-        raise TypeError(
-            f"{name} must hold two tensors, got {type(x).__name__} and {type(y).__name__}"
-        )
-    if len(x) != len(y) or len(x) == 0:
-        raise ValueError(
-            f"{name} images and labels must have the same non-zero length, got {len(x)} and {len(y)}"
-        )
-    return x, y
-
-
-@torch.no_grad()
-def evaluate(
-    model: nn.Module,
-    data: tuple[Tensor, Tensor],
-    loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
-    batch_size: int = 10_000,
-) -> tuple[float, float]:
-    """Mean loss and accuracy of ``model`` on ``data``, in eval mode and without gradients.
-
-    Parameters
-    ----------
-    model : nn.Module
-        Maps ``(B, ...)`` inputs to ``(B, C)`` logits.
-    data : tuple of Tensor
-        ``(images (N, ...), labels (N,))``.
-    loss_fn : callable, optional
-        ``loss_fn(logits, labels) -> mean loss``; default ``F.cross_entropy``.
-    batch_size : int
-        Examples per forward pass (large batches are fast when no gradients are kept).
-
-    Returns
-    -------
-    tuple of float
-        ``(loss, accuracy)``, the loss averaged over examples and accuracy in ``[0, 1]``.
-    """
-    x, y = _check_data("data", data)
-    loss_fn = F.cross_entropy if loss_fn is None else loss_fn
-    was_training = model.training
-    model.eval()
-    try:
-        total_loss, correct = 0.0, 0
-        for start in range(0, len(x), batch_size):
-            xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-            logits = model(xb)
-            total_loss += float(loss_fn(logits, yb)) * len(yb)
-            correct += int((logits.argmax(dim=1) == yb).sum())
-    finally:
-        model.train(was_training)
-    return total_loss / len(x), correct / len(x)
-
-
-@torch.no_grad()
-def predict(model: nn.Module, images: Tensor, batch_size: int = 10_000) -> Tensor:
-    """Logits of ``model`` for ``images``, in eval mode and without gradients.
-
-    Parameters
-    ----------
-    model : nn.Module
-        The classifier.
-    images : Tensor
-        ``(N, ...)`` inputs.
-    batch_size : int
-        Examples per forward pass.
-
-    Returns
-    -------
-    Tensor
-        ``(N, C)`` raw logits (apply ``softmax`` for probabilities).
-    """
-    if not isinstance(images, Tensor):
-        raise TypeError(f"images must be a Tensor, got {type(images).__name__}")
-    was_training = model.training
-    model.eval()
-    try:
-        return torch.cat(
-            [model(images[s : s + batch_size]) for s in range(0, len(images), batch_size)]
-        )
-    finally:
-        model.train(was_training)
-
-
-def confusion_matrix(targets: Tensor, predictions: Tensor, num_classes: int = 10) -> Tensor:
-    """Count how often true class ``i`` was predicted as class ``j``.
-
-    Parameters
-    ----------
-    targets, predictions : Tensor
-        ``(N,)`` integer class indices in ``[0, num_classes)``.
-    num_classes : int
-        Number of classes ``C``.
-
-    Returns
-    -------
-    Tensor
-        ``(C, C)`` int64, rows are true classes, columns predicted classes; it sums to ``N``.
-    """
-    if targets.shape != predictions.shape or targets.dim() != 1:
-        raise ValueError(
-            "targets and predictions must be 1-D tensors of the same shape, got "
-            f"{tuple(targets.shape)} and {tuple(predictions.shape)}"
-        )
-    flat = targets.long() * num_classes + predictions.long()
-    return torch.bincount(flat, minlength=num_classes * num_classes).reshape(
-        num_classes, num_classes
-    )
-
-
 def _flush_denormal_enabled() -> bool:
     """Whether the CPU currently flushes denormal floats to zero (there is no getter in torch)."""
     smallest_denormal_product = torch.tensor([1e-40]) * 1.0
@@ -296,7 +182,7 @@ def fit(
 
     Each epoch draws a permutation of the training examples (seeded), and for each batch of
     ``batch_size`` examples does: forward, ``loss_fn(logits, labels)``, backward, optimizer step.
-    After each epoch the model is evaluated on ``val`` (if given) with :func:`evaluate`.
+    After each epoch the model is evaluated on ``val`` (if given) with :func:`cecode.evaluation.evaluate`.
 
     Parameters
     ----------
@@ -348,15 +234,14 @@ def fit(
     The training loop runs inside :func:`flush_denormals`: floats smaller than about 1e-38 become
     zero there, which keeps Adam's decaying state from slowing the CPU down. The previous setting
     is restored when ``fit`` returns.
-    The model is left in training mode; :func:`evaluate` and :func:`predict` switch to eval mode
+    The model is left in training mode; :func:`cecode.evaluation.evaluate` and :func:`cecode.evaluation.predict` switch to eval mode
     themselves.
     """
-    x, y = _check_data("train", train)
+    x, y = v.check_labeled_data("train", train)
     if val is not None:
-        _check_data("val", val)
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        v.check_labeled_data("val", val)
+    v.check_positive_int("epochs", epochs)
+    v.check_positive_int("batch_size", batch_size)
     if early_stopping_patience is not None:
         if val is None:
             raise ValueError(
@@ -438,39 +323,3 @@ def fit(
         for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
             group["lr"] = base_lr
     return history
-
-
-def save_weights(model: nn.Module, path: str | os.PathLike) -> None:
-    """Save ``model.state_dict()`` (tensors only) to ``path`` with ``torch.save``.
-
-    Parameters
-    ----------
-    model : nn.Module
-        The model whose parameters and buffers are saved.
-    path : str or os.PathLike
-        Target file (conventionally ``.pt``).
-    """
-    torch.save(model.state_dict(), path)
-
-
-def load_weights(model: nn.Module, path: str | os.PathLike) -> nn.Module:
-    """Load weights saved by :func:`save_weights` into ``model``, safely.
-
-    Uses ``torch.load(path, weights_only=True)``, which only unpickles tensors and plain
-    containers (no arbitrary code), and ``map_location="cpu"``.
-
-    Parameters
-    ----------
-    model : nn.Module
-        A model of the same architecture.
-    path : str or os.PathLike
-        File written by :func:`save_weights`.
-
-    Returns
-    -------
-    nn.Module
-        ``model``, with the loaded weights.
-    """
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    model.load_state_dict(state)
-    return model

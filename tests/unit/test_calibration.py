@@ -179,16 +179,3 @@ def test_fit_temperature_validation():
         cc.fit_temperature(torch.zeros(2, 4), torch.tensor([0, -1]))
     with pytest.raises(ValueError, match="max_iter: expected an int >= 1, got 0"):
         cc.fit_temperature(torch.zeros(2, 4), torch.tensor([0, 1]), max_iter=0)
-
-
-def test_plot_reliability_diagram_draws_one_bar_pair_per_used_bin():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    probs = torch.tensor([[0.9, 0.1], [0.75, 0.25], [0.3, 0.7], [0.45, 0.55]])
-    ax = cc.plot_reliability_diagram(cc.reliability_diagram(probs, torch.tensor([0, 1, 1, 1]), 5))
-    assert len(ax.patches) == 2 * 3
-    assert any("ECE = 25.00 %" in t.get_text() for t in ax.texts)
-    plt.close(ax.figure)

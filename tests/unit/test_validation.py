@@ -152,17 +152,24 @@ def test_weight_wrong_dtype_or_type():
         cf.cross_entropy(X, T, weight=[1.0] * 10)
     with _raises(
         TypeError,
-        "weight: expected a floating-point tensor (float32 or float64), got dtype torch.int64",
+        "weight: expected a floating-point tensor, got dtype torch.int64",
     ):
         cf.cross_entropy(X, T, weight=torch.ones(10, dtype=torch.long))
 
 
 @pytest.mark.parametrize("fn", [cf.cross_entropy, cf.nll_loss, cf.naive_cross_entropy])
-@pytest.mark.parametrize("reduction", ["avg", "Mean", None, "elementwise_mean"])
+@pytest.mark.parametrize("reduction", ["avg", "Mean", "elementwise_mean"])
 def test_unknown_reduction(fn, reduction):
     with _raises(
         ValueError, f"reduction: expected one of 'none', 'mean', 'sum', got {reduction!r}"
     ):
+        fn(X, T, reduction=reduction)
+
+
+@pytest.mark.parametrize("fn", [cf.cross_entropy, cf.nll_loss, cf.naive_cross_entropy])
+@pytest.mark.parametrize(("reduction", "got"), [(None, "NoneType"), (1, "int")])
+def test_reduction_of_the_wrong_type(fn, reduction, got):
+    with _raises(TypeError, f"reduction: expected one of 'none', 'mean', 'sum', got {got}"):
         fn(X, T, reduction=reduction)
 
 
@@ -221,7 +228,7 @@ ALL_INPUT_FUNCTIONS = [
 
 @pytest.mark.parametrize("fn", ALL_INPUT_FUNCTIONS)
 def test_integer_input(fn):
-    msg = "input: expected a floating-point tensor (float32 or float64), got dtype torch.int64"
+    msg = "input: expected a floating-point tensor, got dtype torch.int64"
     with _raises(TypeError, msg):
         fn(torch.zeros(4, 10, dtype=torch.long))
 
@@ -272,12 +279,10 @@ def test_check_int_rejects_bool():
         v.check_int("axis", True)
 
 
-def test_shape_str_and_describe():
+def test_shape_str():
     assert v.shape_str(torch.Size([4, 10])) == "(4, 10)"
     assert v.shape_str(torch.Size([4])) == "(4,)"
     assert v.shape_str(torch.Size([])) == "()"
-    assert v.describe(torch.zeros(2, 3)) == "tensor of shape (2, 3) and dtype torch.float32"
-    assert v.describe([1]) == "list"
 
 
 def test_checks_pass_on_good_input():

@@ -1,4 +1,4 @@
-"""cecode.scale: chunked linear cross-entropy against ``F.cross_entropy(h @ W.T, y)``."""
+"""cecode.large_vocab: chunked linear cross-entropy against ``F.cross_entropy(h @ W.T, y)``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cecode import scale as cs
+from cecode import large_vocab as cs
 from cecode.allocations import largest_tensor_created
 
 
