@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -10,7 +11,7 @@ from torch import Tensor
 
 from cecode.exercises._checking import Case, CheckReport, classification_inputs, run_cases
 
-__all__ = ["check_cross_entropy", "check_cross_entropy_grad"]
+__all__ = ["check_cross_entropy", "check_cross_entropy_grad", "check_margin_loss"]
 
 
 def check_cross_entropy(fn: Callable[[Tensor, Tensor], Tensor]) -> CheckReport:
@@ -54,3 +55,43 @@ def check_cross_entropy_grad(fn: Callable[[Tensor, Tensor], Tensor]) -> CheckRep
     """
     cases = [Case(n, (x, t), _ce_grad(x, t)) for n, x, t in classification_inputs()]
     return run_cases("cross-entropy gradient", fn, cases)
+
+
+def _margin_loss(margin: Tensor, num_classes: int) -> Tensor:
+    """log(1 + (C - 1) e^{-m}), computed in float64 as a stable log-sum-exp of 0 and log(C-1) - m."""
+    m = margin.to(torch.float64)
+    out = torch.logaddexp(torch.zeros_like(m), math.log(num_classes - 1) - m)
+    return out.to(margin.dtype)
+
+
+def check_margin_loss(fn: Callable[[Tensor, int], Tensor]) -> CheckReport:
+    r"""Check ``fn(margin, num_classes)``, the loss of a sample as a function of its margin.
+
+    The sample's correct logit is :math:`m` and its :math:`C - 1` other logits are 0, so its
+    cross-entropy is :math:`\ell(m) = \log(1 + (C - 1) e^{-m})`, element by element. The cases
+    include margins of magnitude 1000, where :math:`e^{-m}` overflows.
+
+    Parameters
+    ----------
+    fn : callable
+        Your loss, ``fn(margin: Tensor, num_classes: int) -> Tensor`` of ``margin``'s shape.
+
+    Returns
+    -------
+    CheckReport
+        ``print(report)`` says which cases failed and how.
+    """
+    inputs = [
+        ("margins from -8 to 8, C = 10", torch.linspace(-8.0, 8.0, 9), 10),
+        ("two classes (C = 2)", torch.tensor([-3.0, 0.0, 2.5]), 2),
+        ("m = 0 gives log C, C = 1000", torch.zeros(3), 1000),
+        ("margins of magnitude 1000, C = 10", torch.tensor([-1000.0, -200.0, 1000.0]), 10),
+        (
+            "a (2, 3) tensor of margins, C = 5",
+            torch.tensor([[-2.0, 0.0, 2.0], [4.0, -4.0, 1.0]]),
+            5,
+        ),
+        ("float64 margins, C = 100", torch.tensor([-50.0, 0.5, 30.0], dtype=torch.float64), 100),
+    ]
+    cases = [Case(n, (m, c), _margin_loss(m, c)) for n, m, c in inputs]
+    return run_cases("margin_loss", fn, cases)
