@@ -4,7 +4,7 @@ One module per concern; import the one you need, e.g. ``from cecode import funct
 
 - :mod:`cecode.functional` -- softmax, log-softmax, log-sum-exp, NLL and cross-entropy from scratch
 - :mod:`cecode.exercises` -- checkers for the exercises at the end of each chapter
-- :mod:`cecode.data` -- MNIST as tensors and batches
+- :mod:`cecode.data`, :mod:`cecode.downloads` -- MNIST as tensors and batches; checked data files
 - :mod:`cecode.models`, :mod:`cecode.training`, :mod:`cecode.evaluation`, :mod:`cecode.parameters`,
   :mod:`cecode.plots` -- the MLP, the training loop, evaluation, parameter summaries, shared plots
 - :mod:`cecode.allocations` -- exact counts of the tensors PyTorch operations create

@@ -1,47 +1,39 @@
 """MNIST for the book: verified files, fast in-memory tensors and the textbook ``DataLoader``.
 
-**Where the data lives.** All functions read MNIST from one folder, the *data folder*, which contains ``MNIST/raw/``
-in exactly the layout of :class:`torchvision.datasets.MNIST`:
+**Where the data lives.** All functions read MNIST from ``MNIST/raw/`` inside the data folder
+(:func:`cecode.downloads.data_dir`: ``$CECODE_DATA_DIR`` if set, else ``~/.cache/cecode/data``),
+in exactly the layout of :class:`torchvision.datasets.MNIST`. A ``root`` argument, where a
+function has one, overrides it.
 
-- if the environment variable ``CECODE_DATA_DIR`` is set, the data folder is its value
-  (CI points it at a shared, read-only copy of MNIST);
-- otherwise it is ``~/.cache/cecode/data``.
-
-A ``root`` argument, where a function has one, overrides both.
-
-**Download rule.** ``download=None`` (the default) downloads the missing files only when the data folder is the
-default one (``CECODE_DATA_DIR`` unset and no ``root`` given): a reader's first run fetches
-MNIST (about 12 MB), while an explicitly chosen folder (CI) is never filled behind your
-back and a missing or incomplete folder is an error that says how to fix it.
-``download=True`` downloads whatever is missing into the data folder; ``download=False``
-never downloads. Downloads go to a temporary folder next to ``MNIST/raw/``, are checked and
-only then moved into place, so a half-finished download is never used.
-
-**Verification.** Before any file is read, the four uncompressed IDX files that torchvision reads are checked
+**Download rule and checks** are those of :mod:`cecode.downloads`: ``download=None`` (the
+default) downloads missing files only into the default folder (a reader's first run fetches
+about 12 MB), ``download=True`` downloads what is missing, ``download=False`` never downloads.
+Before any file is read, the four uncompressed IDX files that torchvision reads are checked
 against their known MD5 checksums (:data:`RAW_MD5`). If an uncompressed file is missing but
-its original ``.gz`` archive is there (checked against torchvision's MD5), it is extracted.
-A file with a wrong checksum raises :class:`CorruptDataError` and is never silently replaced.
-Each file is hashed once per process (until its size or modification time changes).
+its original ``.gz`` archive is there (checked against torchvision's MD5, :data:`GZ_MD5`), it is
+extracted. A file with a wrong checksum raises :class:`CorruptDataError` and is never silently
+replaced.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
+from cecode import _validate as v
+from cecode import downloads
+from cecode.downloads import CorruptDataError, DownloadError, data_dir
+
 __all__ = [
     "MEAN",
     "STD",
     "RAW_MD5",
     "GZ_MD5",
+    "MIRRORS",
     "CorruptDataError",
     "data_dir",
     "ensure_mnist",
@@ -76,79 +68,11 @@ GZ_MD5 = {
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
 
-ENV_VAR = "CECODE_DATA_DIR"
-DEFAULT_DATA_DIR = Path("~/.cache/cecode/data")
+#: Where the ``.gz`` archives are downloaded from (``torchvision.datasets.MNIST.mirrors``).
+MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
 
-# (resolved path) -> (size, mtime_ns) of files whose checksum was verified in this process.
-_VERIFIED: dict[str, tuple[int, int]] = {}
 # (resolved root, train) -> (images, labels), the normalized in-memory tensors.
 _TENSORS: dict[tuple[str, bool], tuple[Tensor, Tensor]] = {}
-
-
-class CorruptDataError(RuntimeError):
-    """A data file exists but its checksum is not the expected one."""
-
-
-def data_dir() -> Path:
-    """Return the data folder: ``$CECODE_DATA_DIR`` if set, else ``~/.cache/cecode/data``.
-
-    Returns
-    -------
-    pathlib.Path
-        The folder that contains (or will contain) ``MNIST/raw/``; ``~`` is expanded.
-    """
-    value = os.environ.get(ENV_VAR)
-    if value:
-        return Path(value).expanduser()
-    return DEFAULT_DATA_DIR.expanduser()
-
-
-def _resolve_root(root: str | os.PathLike | None) -> tuple[Path, bool]:
-    """Return ``(folder, is_default)``; ``is_default`` is True for the default cache folder."""
-    if root is not None:
-        if not isinstance(root, (str, os.PathLike)):
-            raise TypeError(
-                f"root must be a path (str or os.PathLike) or None, got {type(root).__name__}"
-            )
-        return Path(root).expanduser(), False
-    return data_dir(), not os.environ.get(ENV_VAR)
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _check_file(path: Path, expected_md5: str) -> None:
-    """Raise :class:`CorruptDataError` if ``path`` does not have ``expected_md5`` (cached per process)."""
-    stat = path.stat()
-    key = str(path.resolve())
-    if _VERIFIED.get(key) == (stat.st_size, stat.st_mtime_ns):
-        return
-    actual = _md5(path)
-    if actual != expected_md5:
-        raise CorruptDataError(
-            f"corrupt MNIST file {path}: MD5 checksum {actual}, expected {expected_md5}; "
-            f"delete it and download again (call with download=True), or point {ENV_VAR} "
-            "at a folder with intact files"
-        )
-    _VERIFIED[key] = (stat.st_size, stat.st_mtime_ns)
-
-
-def _extract_gz(gz_path: Path, target: Path) -> None:
-    """Decompress ``gz_path`` into ``target`` via a temporary file, so no partial file is left."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, gzip.open(gz_path, "rb") as src:
-            shutil.copyfileobj(src, out, 1 << 22)
-        _check_file(Path(tmp_name), RAW_MD5[target.name])
-        os.replace(tmp_name, target)
-    finally:
-        if os.path.exists(tmp_name):
-            os.remove(tmp_name)
 
 
 def _missing_files(raw: Path) -> list[str]:
@@ -157,13 +81,13 @@ def _missing_files(raw: Path) -> list[str]:
     for name, md5 in RAW_MD5.items():
         path = raw / name
         if path.exists():
-            _check_file(path, md5)
+            downloads.verify_file(path, md5=md5, what="MNIST")
             continue
         gz = raw / f"{name}.gz"
         if gz.exists():
-            _check_file(gz, GZ_MD5[gz.name])
+            downloads.verify_file(gz, md5=GZ_MD5[gz.name], what="MNIST")
             try:
-                _extract_gz(gz, path)
+                downloads.extract_gz(gz, path, md5=md5, what="MNIST")
                 continue
             except OSError:  # read-only folder: cannot extract, report as missing
                 pass
@@ -171,32 +95,24 @@ def _missing_files(raw: Path) -> list[str]:
     return missing
 
 
-def _download(root: Path) -> None:
-    """Download MNIST with torchvision into a temporary folder, verify, then move into ``root/MNIST/raw``."""
-    from torchvision.datasets import MNIST
-
+def _download(root: Path, names: list[str]) -> None:
+    """Download the ``.gz`` archives of the missing ``names`` into ``root/MNIST/raw``, verified."""
     raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    tmp_root = Path(tempfile.mkdtemp(prefix=".cecode-download-", dir=root))
-    try:
+    for name in names:
+        gz = f"{name}.gz"
+        if (raw / gz).exists():
+            continue
         try:
-            MNIST(root=tmp_root, train=True, download=True)  # fetches and checks the .gz archives
-        except (RuntimeError, OSError) as err:
-            reason = " ".join(str(err).split())[:300] or type(err).__name__
-            raise RuntimeError(
-                f"Could not download MNIST into {raw} ({reason}). Connect to the internet and "
-                f"try again, or put the four MNIST files (or their .gz archives: "
-                f"{', '.join(GZ_MD5)}) into {raw} yourself, or set {ENV_VAR} to a folder "
-                "that already contains MNIST/raw/."
+            downloads.download_file(
+                [m + gz for m in MIRRORS], raw / gz, md5=GZ_MD5[gz], what="MNIST"
+            )
+        except DownloadError as err:
+            raise DownloadError(
+                f"Could not download MNIST into {raw} ({'; '.join(err.reasons)}). Connect to "
+                "the internet and try again, or put the four MNIST files (or their .gz archives: "
+                f"{', '.join(GZ_MD5)}) into {raw} yourself, or set {downloads.ENV_VAR} to a "
+                "folder that already contains MNIST/raw/."
             ) from err
-        tmp_raw = tmp_root / "MNIST" / "raw"
-        for name, md5 in RAW_MD5.items():
-            _check_file(tmp_raw / name, md5)
-        for name in [*RAW_MD5, *GZ_MD5]:
-            if not (raw / name).exists():
-                os.replace(tmp_raw / name, raw / name)
-    finally:
-        shutil.rmtree(tmp_root, ignore_errors=True)
 
 
 def ensure_mnist(root: str | os.PathLike | None = None, download: bool | None = None) -> Path:
@@ -222,26 +138,23 @@ def ensure_mnist(root: str | os.PathLike | None = None, download: bool | None = 
         missing files and the fix (``CECODE_DATA_DIR`` or ``download=True``).
     CorruptDataError
         If a file's MD5 checksum is wrong; the message names the file, both checksums and the fix.
+    cecode.downloads.DownloadError
+        If a download was allowed but failed; the message says why and the three ways to fix it.
     """
-    if download is not None and not isinstance(download, bool):
-        raise TypeError(f"download must be True, False or None, got {download!r}")
-    folder, is_default = _resolve_root(root)
+    downloads.check_download(download)
+    folder, is_default = downloads.resolve_data_dir(root)
     raw = folder / "MNIST" / "raw"
     missing = _missing_files(raw) if raw.is_dir() else list(RAW_MD5)
+    if missing and (download if download is not None else is_default):
+        _download(folder, missing)
+        missing = _missing_files(raw)
     if not missing:
         return folder
-    allowed = download if download is not None else is_default
-    if allowed:
-        folder.mkdir(parents=True, exist_ok=True)
-        _download(folder)
-        missing = _missing_files(raw)
-        if not missing:
-            return folder
-    where = f"{folder} (from {ENV_VAR})" if root is None and not is_default else str(folder)
+    where = f"{folder} (from {downloads.ENV_VAR})" if root is None and not is_default else folder
     what = "MNIST not found" if len(missing) == len(RAW_MD5) else "MNIST incomplete"
     raise FileNotFoundError(
         f"{what} in {where}: missing {', '.join(missing)} in MNIST/raw/. "
-        f"Set {ENV_VAR} to a folder containing MNIST/raw/ with the four MNIST files, "
+        f"Set {downloads.ENV_VAR} to a folder containing MNIST/raw/ with the four MNIST files, "
         "or call with download=True to download MNIST (about 12 MB) into that folder."
     )
 
@@ -270,8 +183,10 @@ def mnist_dataset(
     """
     from torchvision.datasets import MNIST
 
+    v.check_bool("train", train)
+    v.check_callable("transform", transform, optional=True)
     folder = ensure_mnist(root, download)
-    return MNIST(root=folder, train=bool(train), download=False, transform=transform)
+    return MNIST(root=folder, train=train, download=False, transform=transform)
 
 
 def load_mnist_tensors(
@@ -302,8 +217,9 @@ def load_mnist_tensors(
     Repeated calls return the same cached tensors: treat them as read-only (do not modify them
     in place; :func:`train_val_split` and indexing make copies).
     """
+    v.check_bool("train", train)
     folder = ensure_mnist(root, download)
-    key = (str(folder.resolve()), bool(train))
+    key = (str(folder.resolve()), train)
     if key not in _TENSORS:
         ds = mnist_dataset(train, folder, download=False)
         images = ds.data.unsqueeze(1).float()
@@ -338,11 +254,12 @@ def train_val_split(
     ValueError
         If the lengths differ or ``val_size`` is out of range.
     """
+    v.check_labeled_data("images, labels", (images, labels))
+    v.check_int("seed", seed)
     n = len(images)
-    if len(labels) != n:
-        raise ValueError(f"images and labels must have the same length, got {n} and {len(labels)}")
-    if not isinstance(val_size, int) or not 0 < val_size < n:
-        raise ValueError(f"val_size must be an int with 0 < val_size < {n}, got {val_size!r}")
+    v.check_positive_int("val_size", val_size)
+    if val_size >= n:
+        raise ValueError(f"val_size: expected an int in [1, {n - 1}] (N = {n}), got {val_size}")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     train_idx, val_idx = perm[: n - val_size], perm[n - val_size :]
     return (images[train_idx], labels[train_idx]), (images[val_idx], labels[val_idx])
@@ -376,12 +293,10 @@ class InMemoryLoader:
         shuffle: bool = True,
         seed: int = 0,
     ):
-        if len(images) != len(labels):
-            raise ValueError(
-                f"images and labels must have the same length, got {len(images)} and {len(labels)}"
-            )
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        v.check_labeled_data("images, labels", (images, labels))
+        v.check_positive_int("batch_size", batch_size)
+        v.check_bool("shuffle", shuffle)
+        v.check_int("seed", seed)
         self.images, self.labels = images, labels
         self.batch_size, self.shuffle = batch_size, shuffle
         self.generator = torch.Generator().manual_seed(seed)
@@ -436,6 +351,11 @@ def mnist_dataloader(
     """
     from torchvision import transforms
 
+    v.check_positive_int("batch_size", batch_size)
+    if shuffle is not None:
+        v.check_bool("shuffle", shuffle)
+    v.check_positive_int("num_workers", num_workers, minimum=0)
+    v.check_int("seed", seed)
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MEAN,), (STD,))])
     dataset = mnist_dataset(train, root, download, transform=transform)
     return torch.utils.data.DataLoader(
@@ -475,10 +395,14 @@ def random_shift(
     Tensor
         ``(B, C, H, W)``, a new tensor.
     """
+    v.check_floating("images", images)
     if images.dim() != 4:
-        raise ValueError(f"images must have shape (B, C, H, W), got shape {tuple(images.shape)}")
-    if not isinstance(max_shift, int) or max_shift < 0:
-        raise ValueError(f"max_shift must be a non-negative int, got {max_shift!r}")
+        raise ValueError(
+            f"images: expected shape (B, C, H, W), got shape {v.shape_str(images.shape)}"
+        )
+    v.check_positive_int("max_shift", max_shift, minimum=0)
+    if fill is not None:
+        v.check_real("fill", fill)
     if max_shift == 0:
         return images.clone()
     b, c, h, w = images.shape
@@ -506,4 +430,5 @@ def denormalize(images: Tensor) -> Tensor:
     Tensor
         ``images * 0.3081 + 0.1307``, clamped to ``[0, 1]``.
     """
+    v.check_floating("images", images)
     return (images * STD + MEAN).clamp(0.0, 1.0)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from cecode import data
+from cecode import data, downloads
 
 RAW_NAMES = list(data.RAW_MD5)
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -80,9 +80,11 @@ def test_train_val_split_is_deterministic_and_disjoint():
     assert torch.equal(xt[:, 0].long(), yt)  # images and labels stay paired
 
 
-@pytest.mark.parametrize("val_size", [0, 100, -1, 2.5])
-def test_train_val_split_rejects_bad_size(val_size):
-    with pytest.raises(ValueError, match="val_size"):
+@pytest.mark.parametrize(
+    ("val_size", "error"), [(0, ValueError), (100, ValueError), (-1, ValueError), (2.5, TypeError)]
+)
+def test_train_val_split_rejects_bad_size(val_size, error):
+    with pytest.raises(error, match="val_size: expected an int"):
         data.train_val_split(torch.zeros(100, 1), torch.zeros(100), val_size=val_size)
 
 
@@ -135,7 +137,7 @@ def test_random_shift_is_a_translation():
 
 
 def test_random_shift_rejects_bad_shape():
-    with pytest.raises(ValueError, match="images must have shape"):
+    with pytest.raises(ValueError, match=r"images: expected shape \(B, C, H, W\)"):
         data.random_shift(torch.zeros(28, 28))
 
 
@@ -198,7 +200,7 @@ def test_extracts_from_verified_gz_archive(shared_raw, tmp_path):
 
 
 def test_bad_download_argument():
-    with pytest.raises(TypeError, match="download must be True, False or None"):
+    with pytest.raises(TypeError, match="download: expected True, False or None, got str"):
         data.ensure_mnist(download="yes")
 
 
@@ -206,13 +208,13 @@ def test_download_rule(monkeypatch, shared_raw, tmp_path):
     """download=None downloads only into the default folder; an explicit folder needs download=True."""
     calls = []
 
-    def fake_download(root: Path) -> None:  # stands in for the network: copies the real files
+    def fake_download(root: Path, names) -> None:  # stands in for the network: copies the files
         calls.append(root)
         _copy_raw(shared_raw, root, names=RAW_NAMES[1:])
         os.symlink(shared_raw / RAW_NAMES[0], root / "MNIST" / "raw" / RAW_NAMES[0])
 
     monkeypatch.setattr(data, "_download", fake_download)
-    monkeypatch.setattr(data, "DEFAULT_DATA_DIR", tmp_path / "default")
+    monkeypatch.setattr(downloads, "DEFAULT_DATA_DIR", tmp_path / "default")
     monkeypatch.delenv("CECODE_DATA_DIR")
     assert data.ensure_mnist() == tmp_path / "default"
     assert calls == [tmp_path / "default"]
@@ -226,19 +228,18 @@ def test_download_rule(monkeypatch, shared_raw, tmp_path):
 
 
 def test_failed_download_leaves_nothing_behind(monkeypatch, tmp_path):
-    import torchvision.datasets
+    urls = []
 
-    class BrokenMNIST:
-        def __init__(self, root, train=True, download=False):
-            raw = Path(root) / "MNIST" / "raw"
-            raw.mkdir(parents=True)
-            (raw / "train-images-idx3-ubyte.gz").write_bytes(b"half a file")
-            raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+    def broken_fetch(url, folder, filename, md5):  # half a file, then the network fails
+        urls.append(url)
+        (Path(folder) / filename).write_bytes(b"half a file")
+        raise OSError("Error downloading train-images-idx3-ubyte.gz")
 
-    monkeypatch.setattr(torchvision.datasets, "MNIST", BrokenMNIST)
-    with pytest.raises(RuntimeError, match="Could not download MNIST into") as info:
+    monkeypatch.setattr(downloads, "_fetch", broken_fetch)
+    with pytest.raises(downloads.DownloadError, match="Could not download MNIST into") as info:
         data.ensure_mnist(tmp_path, download=True)
     message = str(info.value)
+    assert urls == [m + "train-images-idx3-ubyte.gz" for m in data.MIRRORS]  # every mirror
     assert "Error downloading train-images-idx3-ubyte.gz" in message  # the cause
     assert "CECODE_DATA_DIR" in message and "t10k-labels-idx1-ubyte.gz" in message
     assert [p.name for p in tmp_path.iterdir()] == ["MNIST"]  # the temporary folder is gone
