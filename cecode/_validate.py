@@ -9,9 +9,16 @@ Conventions: a value of the wrong *kind* (not a tensor, an integer tensor where 
 a string where an integer is needed) raises :class:`TypeError`; a value of the right kind but the
 wrong *shape or value* (out of range, wrong length, empty) raises :class:`ValueError`.
 
-The checks are small functions so that other modules (calibration, chunked cross-entropy, ...)
-can reuse them. They never modify their arguments. Most of them return nothing; :func:`check_dim`
-returns the normalized (non-negative) dimension.
+Every public function and class of every ``cecode`` module checks its arguments with these
+helpers (``tests/unit/test_public_api_validation.py`` feeds each one a wrong-typed and an
+out-of-range argument), so there is one message style everywhere and no message says "must be".
+The helpers never modify their arguments. Most return nothing; :func:`check_dim` returns the
+normalized (non-negative) dimension, :func:`check_path` a :class:`pathlib.Path` and
+:func:`check_labeled_data` the pair. The checks stay cheap: no Python loop over elements and at
+most one device synchronization (an ``aminmax``) for class targets.
+
+A module that needs a check of its own appends it at the end, under a comment
+``# --- used by <module>``.
 """
 
 from __future__ import annotations
@@ -182,6 +189,7 @@ def check_real(
     high: float = math.inf,
     *,
     low_open: bool = False,
+    high_open: bool = False,
 ) -> None:
     """Check that ``value`` is a real number (``int`` or ``float``, not ``bool``) in a range.
 
@@ -192,28 +200,35 @@ def check_real(
     value : object
         The value to check.
     low, high : float
-        The allowed closed range ``[low, high]``; infinite bounds are open.
-    low_open : bool, default False
-        Exclude ``low`` itself (for strictly positive values use ``low=0, low_open=True``).
+        The allowed range; infinite bounds are no bound.
+    low_open, high_open : bool, default False
+        Exclude ``low`` (``high``) itself, e.g. ``low=0, low_open=True`` for a positive value.
 
     Raises
     ------
     TypeError
         If ``value`` is not a real number, e.g. ``lr: expected a float > 0, got str``.
     ValueError
-        If it is NaN or out of range, e.g. ``lr: expected a float > 0, got -1.0``.
+        If it is NaN or out of range, e.g. ``dropout: expected a float in [0, 1), got 1.0``.
     """
-    if low_open:
-        expected = f"a float > {low:g}" if high == math.inf else f"a float in ({low:g}, {high:g}]"
-    elif low == -math.inf:
-        expected = "a float" if high == math.inf else f"a float <= {high:g}"
-    else:
-        expected = f"a float >= {low:g}" if high == math.inf else f"a float in [{low:g}, {high:g}]"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name}: expected {expected}, got {type(value).__name__}")
-    ok = (low < value if low_open else low <= value) and value <= high
-    if not ok or value != value:  # value != value: NaN
-        raise ValueError(f"{name}: expected {expected}, got {value}")
+        raise TypeError(
+            f"{name}: expected {_range(low, high, low_open, high_open)}, got {type(value).__name__}"
+        )
+    above = low < value if low_open else low <= value
+    below = value < high if high_open else value <= high
+    if not (above and below):  # also catches NaN
+        raise ValueError(f"{name}: expected {_range(low, high, low_open, high_open)}, got {value}")
+
+
+def _range(low: float, high: float, low_open: bool, high_open: bool) -> str:
+    if low == -math.inf and high == math.inf:
+        return "a float"
+    if high == math.inf:
+        return f"a float {'>' if low_open else '>='} {low:g}"
+    if low == -math.inf:
+        return f"a float {'<' if high_open else '<='} {high:g}"
+    return f"a float in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
 
 
 def check_bool(name: str, value: object) -> None:
@@ -493,9 +508,9 @@ def _position(flat_index: int, shape: Sequence[int]) -> str:
 def check_class_targets(target: object, input: Tensor, ignore_index: int = -100) -> bool:
     """Check class-index targets against a loss ``input`` of shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ..., dK)``.
 
-    ``target`` must be an integer tensor (int64, or uint8 as PyTorch also accepts) with the shape
+    ``target`` is expected to be an integer tensor (int64, or uint8 as PyTorch also accepts) with the shape
     of ``input`` without its class dimension: ``()``, ``(N,)`` or ``(N, d1, ..., dK)``. Each value
-    must be a class index in ``[0, C)`` or equal to ``ignore_index``.
+    is expected to be a class index in ``[0, C)`` or equal to ``ignore_index``.
 
     Parameters
     ----------
@@ -528,7 +543,7 @@ def check_class_targets(target: object, input: Tensor, ignore_index: int = -100)
     expected = tuple(s for i, s in enumerate(input.shape) if i != cdim)
     if target.dtype not in _INDEX_DTYPES:
         hint = (
-            " (class indices must be integers; for class probabilities pass a float tensor of"
+            " (class indices are integers; for class probabilities pass a float tensor of"
             f" the input's shape {shape_str(input.shape)})"
             if target.is_floating_point()
             else ""
@@ -560,10 +575,10 @@ def check_class_targets(target: object, input: Tensor, ignore_index: int = -100)
 def check_probability_targets(target: object, input: Tensor, ignore_index: int = -100) -> None:
     """Check class-probability ("soft") targets against a loss ``input``.
 
-    ``target`` must be a floating-point tensor of exactly the shape of ``input`` (one
+    ``target`` is expected to be a floating-point tensor of exactly the shape of ``input`` (one
     distribution over the classes per sample). The values are not checked: as in PyTorch, any
     non-negative weights (even ones that do not sum to 1) are accepted. As in PyTorch,
-    ``ignore_index`` does not apply to probability targets and must stay negative (the default -100).
+    ``ignore_index`` does not apply to probability targets and has to stay negative (the default -100).
 
     Parameters
     ----------
@@ -595,7 +610,7 @@ def check_probability_targets(target: object, input: Tensor, ignore_index: int =
     check_int("ignore_index", ignore_index)
     if ignore_index >= 0:
         raise ValueError(
-            "ignore_index: not applicable to class-probability targets (it must stay negative, "
+            "ignore_index: not applicable to class-probability targets (expected a negative value, "
             f"e.g. the default -100), got {ignore_index}"
         )
 

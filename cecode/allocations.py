@@ -17,6 +17,8 @@ from torch import Tensor
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
+from cecode import _validate as v
+
 __all__ = ["TensorCreationRecorder", "largest_tensor_created"]
 
 
@@ -57,14 +59,8 @@ class TensorCreationRecorder(TorchDispatchMode):
 
     def __init__(self, min_buffer_bytes: int | None = None) -> None:
         super().__init__()
-        if min_buffer_bytes is not None and (
-            isinstance(min_buffer_bytes, bool)
-            or not isinstance(min_buffer_bytes, int)
-            or min_buffer_bytes < 0
-        ):
-            raise ValueError(
-                f"min_buffer_bytes: expected a non-negative int or None, got {min_buffer_bytes!r}"
-            )
+        if min_buffer_bytes is not None:
+            v.check_positive_int("min_buffer_bytes", min_buffer_bytes, minimum=0)
         self.min_buffer_bytes = min_buffer_bytes
         self.largest_bytes = 0
         self._new_buffers: dict[int, object] = {}
@@ -107,6 +103,7 @@ def largest_tensor_created(fn: Callable[[], Any]) -> int:
     int
         The size in bytes of the largest tensor created (views count with their own size).
     """
+    v.check_callable("fn", fn)
     with TensorCreationRecorder() as recorder:
         fn()
     return recorder.largest_bytes

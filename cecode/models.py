@@ -6,6 +6,8 @@ from collections import OrderedDict
 
 from torch import nn
 
+from cecode import _validate as v
+
 __all__ = ["MLP"]
 
 
@@ -32,14 +34,8 @@ class MLP(nn.Sequential):
     """
 
     def __init__(self, hidden: int = 128, dropout: float = 0.0):
-        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
-            raise ValueError(f"hidden must be a positive int, got {hidden!r}")
-        if (
-            isinstance(dropout, bool)
-            or not isinstance(dropout, (int, float))
-            or not 0.0 <= dropout < 1.0
-        ):
-            raise ValueError(f"dropout must be a float in [0, 1), got {dropout!r}")
+        v.check_positive_int("hidden", hidden)
+        v.check_real("dropout", dropout, 0.0, 1.0, high_open=True)
         layers: OrderedDict[str, nn.Module] = OrderedDict(
             flatten=nn.Flatten(), fc1=nn.Linear(28 * 28, hidden), relu=nn.ReLU()
         )

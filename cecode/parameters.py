@@ -14,6 +14,8 @@ from html import escape
 
 from torch import nn
 
+from cecode import _validate as v
+
 __all__ = [
     "ParameterRow",
     "ParameterTable",
@@ -99,11 +101,6 @@ class ParameterTable:
         )
 
 
-def _check_model(model) -> None:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-
-
 def summary(model: nn.Module) -> ParameterTable:
     """Tabulate ``model.named_parameters()``: name, shape, count, trainable.
 
@@ -117,7 +114,7 @@ def summary(model: nn.Module) -> ParameterTable:
     ParameterTable
         Prints as an aligned text table with a total; renders as HTML in Jupyter.
     """
-    _check_model(model)
+    v.check_module("model", model)
     return ParameterTable(
         [
             ParameterRow(name, tuple(p.shape), p.numel(), p.requires_grad)
@@ -140,17 +137,18 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     -------
     int
     """
-    _check_model(model)
+    v.check_module("model", model)
+    v.check_bool("trainable_only", trainable_only)
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
 def _set_requires_grad(model: nn.Module, patterns: tuple[str, ...], value: bool) -> list[str]:
-    _check_model(model)
+    v.check_module("model", model)
     if not patterns:
-        raise ValueError("give at least one name pattern, e.g. 'fc1.*'")
+        raise ValueError("patterns: expected at least one name pattern such as 'fc1.*', got none")
     for pattern in patterns:
         if not isinstance(pattern, str):
-            raise TypeError(f"patterns must be strings, got {type(pattern).__name__}")
+            raise TypeError(f"patterns: expected str name patterns, got {type(pattern).__name__}")
     names = [name for name, _ in model.named_parameters()]
     affected = []
     for name, p in model.named_parameters():
@@ -158,7 +156,10 @@ def _set_requires_grad(model: nn.Module, patterns: tuple[str, ...], value: bool)
             p.requires_grad_(value)
             affected.append(name)
     if not affected:
-        raise ValueError(f"no parameter name matches {list(patterns)}; the names are {names}")
+        raise ValueError(
+            f"patterns: expected a pattern that matches a parameter name ({names}), "
+            f"got {list(patterns)}"
+        )
     return affected
 
 
@@ -228,7 +229,8 @@ def no_weight_decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
         {"params": [...], "weight_decay": 0.0, "names": [...]}]``, ready for
         ``torch.optim.AdamW(groups, lr=...)`` (the ``names`` entries are kept by the optimizer).
     """
-    _check_model(model)
+    v.check_module("model", model)
+    v.check_real("weight_decay", weight_decay, low=0.0)
     no_decay = set()
     for module_name, module in model.named_modules():
         for param_name, _ in module.named_parameters(recurse=False):

@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import Tensor
 
+from cecode import _validate as v
 from cecode.calibration import ReliabilityDiagram
 
 __all__ = [
@@ -19,8 +20,29 @@ __all__ = [
 ]
 
 
+_METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
+
+
 def _epochs(values: Sequence[float]) -> list[int]:
     return list(range(1, len(values) + 1))
+
+
+def _check_history(name: str, history: object) -> None:
+    """A :class:`cecode.training.History` (or anything with its four metric lists), not empty."""
+    if not all(isinstance(getattr(history, m, None), list) for m in _METRICS):
+        raise TypeError(
+            f"{name}: expected a cecode.training.History (with {', '.join(_METRICS)} lists), "
+            f"got {type(history).__name__}"
+        )
+    if not history.train_loss:  # type: ignore[attr-defined]
+        raise ValueError(f"{name}: expected a history of at least one epoch, got 0 epochs")
+
+
+def _check_ax(name: str, ax: object) -> None:
+    from matplotlib.axes import Axes
+
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"{name}: expected a matplotlib Axes or None, got {type(ax).__name__}")
 
 
 def plot_history(history, axes=None, title: str | None = None, mark_best: bool = True):
@@ -42,6 +64,14 @@ def plot_history(history, axes=None, title: str | None = None, mark_best: bool =
     numpy.ndarray of Axes
         The two axes.
     """
+    _check_history("history", history)
+    if axes is not None:
+        if len(axes) != 2:
+            raise ValueError(f"axes: expected two Axes (loss, accuracy), got {len(axes)}")
+        for ax in axes:
+            _check_ax("axes", ax)
+    v.check_optional_str("title", title)
+    v.check_bool("mark_best", mark_best)
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     else:
@@ -91,10 +121,23 @@ def plot_histories(
     -------
     matplotlib.axes.Axes
     """
-    if metric not in ("train_loss", "train_acc", "val_loss", "val_acc"):
-        raise ValueError(
-            f"metric must be one of train_loss, train_acc, val_loss, val_acc, got {metric!r}"
+    if not isinstance(histories, Mapping):
+        raise TypeError(
+            f"histories: expected a dict of name -> History, got {type(histories).__name__}"
         )
+    if not histories:
+        raise ValueError("histories: expected at least one run, got an empty mapping")
+    for name, history in histories.items():
+        _check_history(f"histories[{name!r}]", history)
+    if not isinstance(metric, str):
+        raise TypeError(
+            f"metric: expected one of {', '.join(_METRICS)}, got {type(metric).__name__}"
+        )
+    if metric not in _METRICS:
+        raise ValueError(f"metric: expected one of {', '.join(_METRICS)}, got {metric!r}")
+    _check_ax("ax", ax)
+    v.check_optional_str("ylabel", ylabel)
+    v.check_bool("legend", legend)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
     for name, history in histories.items():
@@ -128,9 +171,14 @@ def plot_confusion_matrix(matrix: Tensor, ax=None, title: str | None = None, cla
     -------
     matplotlib.axes.Axes
     """
-    matrix = torch.as_tensor(matrix)
-    if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1]:
-        raise ValueError(f"matrix must be square (C, C), got shape {tuple(matrix.shape)}")
+    v.check_tensor("matrix", matrix)
+    if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1] or matrix.numel() == 0:
+        raise ValueError(
+            f"matrix: expected a square (C, C) tensor of counts, got shape "
+            f"{v.shape_str(matrix.shape)}"
+        )
+    _check_ax("ax", ax)
+    v.check_optional_str("title", title)
     c = matrix.shape[0]
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5.5))
@@ -142,6 +190,12 @@ def plot_confusion_matrix(matrix: Tensor, ax=None, title: str | None = None, cla
             value = int(matrix[i, j])
             colour = "white" if torch.log1p(torch.tensor(float(value))) > threshold else "black"
             ax.text(j, i, str(value), ha="center", va="center", fontsize=7, color=colour)
+    if class_names is not None and (
+        isinstance(class_names, str) or not isinstance(class_names, Sequence)
+    ):
+        raise TypeError(f"class_names: expected a list of str, got {type(class_names).__name__}")
+    if class_names is not None and len(class_names) != c:
+        raise ValueError(f"class_names: expected {c} names, got {len(class_names)}")
     names = [str(k) for k in range(c)] if class_names is None else list(class_names)
     ax.set_xticks(range(c), names)
     ax.set_yticks(range(c), names)
@@ -180,12 +234,23 @@ def plot_digits(
     """
     from cecode.data import denormalize
 
+    v.check_floating("images", images)
+    if images.shape[-2:] != (28, 28) or images.dim() not in (3, 4) or len(images) == 0:
+        raise ValueError(
+            f"images: expected shape (N, 1, 28, 28) or (N, 28, 28) with N >= 1, got "
+            f"{v.shape_str(images.shape)}"
+        )
+    v.check_positive_int("ncols", ncols)
+    v.check_bool("normalized", normalized)
+    v.check_real("size", size, 0.0, low_open=True)
     images = images.detach().reshape(len(images), 28, 28)
     if normalized:
         images = denormalize(images)
     n = len(images)
+    if titles is not None and (isinstance(titles, str) or not isinstance(titles, Sequence)):
+        raise TypeError(f"titles: expected a list of str or None, got {type(titles).__name__}")
     if titles is not None and len(titles) != n:
-        raise ValueError(f"titles must have one entry per image ({n}), got {len(titles)}")
+        raise ValueError(f"titles: expected one title per image ({n}), got {len(titles)}")
     nrows = max(1, -(-n // ncols))
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(ncols * size, nrows * size * 1.35), squeeze=False
@@ -221,6 +286,12 @@ def plot_reliability_diagram(diagram: ReliabilityDiagram, ax=None, title: str | 
     matplotlib.axes.Axes
         The axes drawn on.
     """
+    if not isinstance(diagram, ReliabilityDiagram):
+        raise TypeError(
+            f"diagram: expected a cecode.calibration.ReliabilityDiagram, got {type(diagram).__name__}"
+        )
+    _check_ax("ax", ax)
+    v.check_optional_str("title", title)
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 4))
     used = diagram.count > 0

@@ -87,8 +87,7 @@ def seed_everything(seed: int) -> None:
     seed : int
         The seed.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    v.check_int("seed", seed)
     random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
     try:
@@ -116,7 +115,16 @@ def make_adam(params, lr: float = 1e-3, weight_decay: float = 0.0) -> torch.opti
     -------
     torch.optim.Adam
     """
+    if isinstance(params, (Tensor, str)) or not hasattr(params, "__iter__"):
+        raise TypeError(
+            "params: expected an iterable of tensors or parameter groups, got "
+            f"{type(params).__name__}"
+        )
+    v.check_real("lr", lr, 0.0, low_open=True)
+    v.check_real("weight_decay", weight_decay, 0.0)
     params = list(params)
+    if not params:
+        raise ValueError("params: expected at least one parameter, got an empty iterable")
     try:
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
     except (RuntimeError, TypeError, ValueError):
@@ -159,6 +167,124 @@ def _close(bar) -> None:
     if close is not None:
         close()
         sys.stderr.flush()
+
+
+def _show(bar, history: History) -> None:
+    """Write the last epoch's metrics next to the progress bar (if there is one)."""
+    if not hasattr(bar, "set_postfix_str"):
+        return
+    shown = f"loss {history.train_loss[-1]:.4f}, acc {history.train_acc[-1]:.4f}"
+    if history.val_loss:
+        shown += f", val loss {history.val_loss[-1]:.4f}, val acc {history.val_acc[-1]:.4f}"
+    bar.set_postfix_str(shown, refresh=False)
+
+
+def _check_fit_arguments(
+    model, train, val, epochs, batch_size, lr, weight_decay, patience, seed, progress, **hooks
+) -> tuple[Tensor, Tensor]:
+    """Check :func:`fit`'s arguments (``hooks``: the optional callables); return ``train``."""
+    v.check_module("model", model)
+    x, y = v.check_labeled_data("train", train)
+    if val is not None:
+        v.check_labeled_data("val", val)
+    v.check_positive_int("epochs", epochs)
+    v.check_positive_int("batch_size", batch_size)
+    v.check_real("lr", lr, 0.0, low_open=True)
+    v.check_real("weight_decay", weight_decay, 0.0)
+    if patience is not None:
+        v.check_positive_int("early_stopping_patience", patience)
+        if val is None:
+            raise ValueError(
+                "early_stopping_patience: expected validation data with it, got val=None "
+                "(pass val=(images, labels))"
+            )
+    v.check_int("seed", seed)
+    v.check_bool("progress", progress)
+    optimizer = hooks.pop("optimizer")
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer: expected a torch.optim.Optimizer or None, got {type(optimizer).__name__}"
+        )
+    for name, hook in hooks.items():
+        v.check_callable(name, hook, optional=True)
+    return x, y
+
+
+def _batches(x: Tensor, y: Tensor, batch_size: int, generator: torch.Generator, buffers):
+    """One epoch of shuffled ``(images, labels)`` batches; full batches reuse ``buffers``."""
+    batch_buf, label_buf = buffers
+    full = len(x) // batch_size
+    order = torch.randperm(len(x), generator=generator)
+    for i, idx in enumerate(order.split(batch_size)):
+        if i < full:  # copy the batch into preallocated buffers
+            yield (
+                torch.index_select(x, 0, idx, out=batch_buf),
+                torch.index_select(y, 0, idx, out=label_buf),
+            )
+        else:
+            yield x.index_select(0, idx), y.index_select(0, idx)
+
+
+def _train_epoch(model, batches, loss_fn, optimizer, augment) -> tuple[float, float]:
+    """The loop of the module docstring over one epoch; return mean loss and accuracy.
+
+    Both metrics come from the forward passes of the epoch (no extra pass over the data).
+    """
+    loss_sum = torch.zeros(())
+    correct = torch.zeros((), dtype=torch.int64)
+    n = 0
+    for xb, yb in batches:
+        if augment is not None:
+            xb = augment(xb)
+        logits = model(xb)
+        loss = loss_fn(logits, yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            loss_sum += loss.detach() * len(yb)
+            correct += (logits.argmax(dim=1) == yb).sum()
+        n += len(yb)
+    return float(loss_sum) / n, int(correct) / n
+
+
+@dataclass
+class _EarlyStopping:
+    """Track the best epoch's score (and weights, with a patience); say when to stop."""
+
+    patience: int | None
+    best_score: float = float("inf")
+    best_epoch: int | None = None
+    best_state: dict | None = None
+    since_best: int = 0
+
+    def should_stop(self, epoch: int, score: float, model: nn.Module) -> bool:
+        """Record ``score`` of the 1-based ``epoch``; True once ``patience`` epochs did not improve."""
+        if score < self.best_score:
+            self.best_score, self.since_best, self.best_epoch = score, 0, epoch
+            if self.patience is not None:
+                self.best_state = copy.deepcopy(model.state_dict())
+        else:
+            self.since_best += 1
+        return self.patience is not None and self.since_best >= self.patience
+
+
+@contextlib.contextmanager
+def _lr_schedule(optimizer: torch.optim.Optimizer, schedule: Callable[[int], float] | None):
+    """Yield ``set_epoch(epoch)`` that scales each group's initial rate; restore them at the end."""
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
+
+    def set_epoch(epoch: int) -> None:
+        if schedule is not None:
+            factor = float(schedule(epoch))
+            for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
+                group["lr"] = base_lr * factor
+
+    try:
+        yield set_epoch
+    finally:
+        for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
+            group["lr"] = base_lr
 
 
 def fit(
@@ -226,6 +352,8 @@ def fit(
 
     Raises
     ------
+    TypeError
+        For an argument of the wrong type (e.g. ``epochs="3"``).
     ValueError
         For a non-positive ``epochs``/``batch_size``, mismatched data, or early stopping without ``val``.
 
@@ -237,89 +365,53 @@ def fit(
     The model is left in training mode; :func:`cecode.evaluation.evaluate` and :func:`cecode.evaluation.predict` switch to eval mode
     themselves.
     """
-    x, y = v.check_labeled_data("train", train)
-    if val is not None:
-        v.check_labeled_data("val", val)
-    v.check_positive_int("epochs", epochs)
-    v.check_positive_int("batch_size", batch_size)
-    if early_stopping_patience is not None:
-        if val is None:
-            raise ValueError(
-                "early_stopping_patience needs validation data: pass val=(images, labels)"
-            )
-        if not isinstance(early_stopping_patience, int) or early_stopping_patience < 1:
-            raise ValueError(
-                f"early_stopping_patience must be a positive int or None, got {early_stopping_patience!r}"
-            )
+    x, y = _check_fit_arguments(
+        model,
+        train,
+        val,
+        epochs,
+        batch_size,
+        lr,
+        weight_decay,
+        early_stopping_patience,
+        seed,
+        progress,
+        loss_fn=loss_fn,
+        augment=augment,
+        optimizer=optimizer,
+        lr_schedule=lr_schedule,
+    )
     loss_fn = F.cross_entropy if loss_fn is None else loss_fn
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     if optimizer is None:
         optimizer = make_adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-
-    n = len(x)
-    full = n // batch_size
-    batch_buf = torch.empty((batch_size, *x.shape[1:]), dtype=x.dtype)
-    label_buf = torch.empty(batch_size, dtype=y.dtype)
-    history = History()
-    best_score, best_state, since_best = float("inf"), None, 0
-
-    base_lrs = [group["lr"] for group in optimizer.param_groups]
-    with flush_denormals():
+    buffers = (
+        torch.empty((batch_size, *x.shape[1:]), dtype=x.dtype),
+        torch.empty(batch_size, dtype=y.dtype),
+    )
+    history, stopper = History(), _EarlyStopping(early_stopping_patience)
+    with flush_denormals(), _lr_schedule(optimizer, lr_schedule) as set_epoch:
         model.train()
         epoch_bar = _progress(range(1, epochs + 1), progress, epochs)
         for epoch in epoch_bar:
-            if lr_schedule is not None:
-                factor = float(lr_schedule(epoch - 1))
-                for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
-                    group["lr"] = base_lr * factor
-            order = torch.randperm(n, generator=generator)
-            loss_sum = torch.zeros(())
-            correct = torch.zeros((), dtype=torch.int64)
-            for i, idx in enumerate(order.split(batch_size)):
-                if i < full:  # copy the batch into preallocated buffers
-                    xb = torch.index_select(x, 0, idx, out=batch_buf)
-                    yb = torch.index_select(y, 0, idx, out=label_buf)
-                else:
-                    xb, yb = x.index_select(0, idx), y.index_select(0, idx)
-                if augment is not None:
-                    xb = augment(xb)
-                logits = model(xb)
-                loss = loss_fn(logits, yb)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                with torch.no_grad():
-                    loss_sum += loss.detach() * len(yb)
-                    correct += (logits.argmax(dim=1) == yb).sum()
-            history.train_loss.append(float(loss_sum) / n)
-            history.train_acc.append(int(correct) / n)
+            set_epoch(epoch - 1)
+            batches = _batches(x, y, batch_size, generator, buffers)
+            train_loss, train_acc = _train_epoch(model, batches, loss_fn, optimizer, augment)
+            history.train_loss.append(train_loss)
+            history.train_acc.append(train_acc)
             if val is not None:
                 val_loss, val_acc = evaluate(model, val, loss_fn)
                 history.val_loss.append(val_loss)
                 history.val_acc.append(val_acc)
                 model.train()
-            if hasattr(epoch_bar, "set_postfix_str"):
-                shown = f"loss {history.train_loss[-1]:.4f}, acc {history.train_acc[-1]:.4f}"
-                if val is not None:
-                    shown += (
-                        f", val loss {history.val_loss[-1]:.4f}, val acc {history.val_acc[-1]:.4f}"
-                    )
-                epoch_bar.set_postfix_str(shown, refresh=False)
+            _show(epoch_bar, history)
             score = history.val_loss[-1] if val is not None else history.train_loss[-1]
-            if score < best_score:
-                best_score, since_best, history.best_epoch = score, 0, epoch
-                if early_stopping_patience is not None:
-                    best_state = copy.deepcopy(model.state_dict())
-            else:
-                since_best += 1
-            if early_stopping_patience is not None and since_best >= early_stopping_patience:
+            if stopper.should_stop(epoch, score, model):
                 history.stopped_early = epoch < epochs
                 break
-    _close(epoch_bar)
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    if lr_schedule is not None:
-        for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
-            group["lr"] = base_lr
+        _close(epoch_bar)
+    history.best_epoch = stopper.best_epoch
+    if stopper.best_state is not None:
+        model.load_state_dict(stopper.best_state)
     return history

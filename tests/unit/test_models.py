@@ -46,8 +46,8 @@ def test_forward_matches_manual_computation():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"hidden": 0}, "hidden must be a positive int"),
-        ({"dropout": 1.0}, r"dropout must be a float in \[0, 1\)"),
+        ({"hidden": 0}, "hidden: expected an int >= 1, got 0"),
+        ({"dropout": 1.0}, r"dropout: expected a float in \[0, 1\), got 1.0"),
     ],
 )
 def test_bad_arguments(kwargs, match):

@@ -98,13 +98,17 @@ def test_seed_everything_repeats_random_draws():
     [
         ({"epochs": 0}, ValueError, "epochs: expected an int >= 1, got 0"),
         ({"epochs": 1, "batch_size": 0}, ValueError, "batch_size: expected an int >= 1, got 0"),
-        ({"epochs": 1, "early_stopping_patience": 2}, ValueError, "needs validation data"),
+        ({"epochs": 1, "early_stopping_patience": 2}, ValueError, "expected validation data"),
+        ({"epochs": "3"}, TypeError, "epochs: expected an int >= 1, got str"),
+        ({"epochs": 1, "lr": -1.0}, ValueError, "lr: expected a float > 0, got -1.0"),
+        ({"epochs": 1, "progress": "no"}, TypeError, "progress: expected a bool, got str"),
+        ({"epochs": 1, "loss_fn": "ce"}, TypeError, "loss_fn: expected a callable or None"),
     ],
 )
 def test_fit_rejects_bad_arguments(kwargs, error, match):
     x, y = torch.zeros(4, 784), torch.zeros(4, dtype=torch.long)
     with pytest.raises(error, match=match):
-        training.fit(MLP(), (x, y), progress=False, **kwargs)
+        training.fit(MLP(), (x, y), **{"progress": False, **kwargs})
 
 
 def test_fit_rejects_mismatched_data():

@@ -110,7 +110,7 @@ def test_probability_targets_integer_dtype():
 
 
 def test_ignore_index_with_probability_targets():
-    msg = "ignore_index: not applicable to class-probability targets (it must stay negative, e.g. the default -100), got 3"
+    msg = "ignore_index: not applicable to class-probability targets (expected a negative value, e.g. the default -100), got 3"
     with _raises(ValueError, msg):
         cf.cross_entropy(X, torch.full((4, 10), 0.1), ignore_index=3)
 
