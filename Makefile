@@ -11,11 +11,12 @@ LINTED := cecode tests benchmarks scripts book
 SITE_STAMP := _build/html/.built-without-warnings
 JB_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
 
-.PHONY: help setup book site test test-python test-notebooks lint format execute bench lab clean
+.PHONY: help setup book site pdf test test-python test-notebooks lint format execute bench lab clean
 
 help:
 	@echo "make book     build the website into _build/html (creates .venv if missing)"
 	@echo "make site     a full build with no warnings (what make test checks)"
+	@echo "make pdf      the whole book as one PDF (_build/pdf, linked from the site)"
 	@echo "make test     everything CI checks: lint, unit tests, notebooks (nbval), site, browser"
 	@echo "make execute  re-run notebooks and store normalized outputs (NB=book/01_...ipynb for one)"
 	@echo "make bench    run the benchmarks and print their ratio tables"
@@ -34,6 +35,11 @@ book: setup
 	$(JB_BUILD)
 	touch $(SITE_STAMP)
 	@echo "The book is in $(CURDIR)/_build/html/index.html"
+
+# The whole book as one PDF: the single-page build printed by Debian's Chromium (scripts/build_pdf.py);
+# copied into _build/html (build the site first), checked by tests/book/test_pdf.py.
+pdf: setup
+	$(BIN)/python scripts/build_pdf.py
 
 # What `make test` builds: every page re-read (--all), so no warning hides behind Sphinx's cache.
 site: setup
@@ -56,7 +62,7 @@ test-notebooks: setup
 
 # tests/ includes the site in a browser (tests/test_site.py, on the site `make site` built) and a
 # chapter run the way Colab runs it (tests/test_colab.py).
-test: lint site test-python test-notebooks
+test: lint site pdf test-python test-notebooks
 
 execute: setup
 	$(BIN)/python scripts/execute_notebooks.py $(or $(NB),$(NOTEBOOKS))
