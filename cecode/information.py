@@ -89,7 +89,7 @@ def entropy(logits: Tensor, dim: int = -1) -> Tensor:
     probs = log_probs.exp()
     # 0 log 0 = 0; the where also keeps a nan out of the gradient (0 * -inf) for -inf logits
     safe_log_probs = torch.where(probs > 0, log_probs, torch.zeros_like(log_probs))
-    return -(probs * safe_log_probs).sum(dim=d)
+    return 0.0 - (probs * safe_log_probs).sum(dim=d)  # 0.0 - x: a certain class gives 0, not -0
 
 
 def kl_div(
@@ -132,7 +132,7 @@ def kl_div(
         divergence per sample, the mathematically meaningful one (a 0-dimensional ``input``
         is not divided). ``"mean"``: the sum divided by the number of terms, :math:`N \cdot C`
         for ``(N, C)``, so :math:`C` times smaller than ``"batchmean"``; like PyTorch, it
-        warns (:class:`UserWarning`).
+        warns (``UserWarning``).
     log_target : bool, default False
         Whether ``target`` holds log-probabilities.
 
