@@ -9,6 +9,8 @@ One module per concern; import the one you need, e.g. ``from cecode import funct
   :mod:`cecode.plots` -- the MLP, the training loop, evaluation, parameter summaries, shared plots
 - :mod:`cecode.allocations` -- exact counts of the tensors PyTorch operations create
 - :mod:`cecode.information` -- entropy from logits and ``kl_div`` (what cross-entropy measures)
+- :mod:`cecode.binary`, :mod:`cecode.classification_metrics`, :mod:`cecode.multilabel` -- losses on
+  sigmoid outputs, metrics for binary, multi-label and imbalanced classes, multi-digit images
 - :mod:`cecode.calibration`, :mod:`cecode.large_vocab`, :mod:`cecode.distributed` -- calibrated
   probabilities and cross-entropy at scale
 """
