@@ -13,3 +13,30 @@ document.addEventListener("DOMContentLoaded", () => {
     return htmlToText(doc.documentElement.outerHTML, anchor);
   };
 });
+
+// MathJax 3 does not break inline formulas across lines: on a phone, a formula wider than its
+// paragraph gets its own scrolling box (class math-wide, in book_site.css) instead of widening
+// the page.
+(() => {
+  const markWide = () => {
+    document.querySelectorAll("mjx-container:not([display='true'])").forEach((math) => {
+      math.classList.remove("math-wide");
+      const block = math.parentElement && math.parentElement.closest("p, li, dd, dt, td, th, div");
+      const right = Math.min(
+        block ? block.getBoundingClientRect().right : Infinity,
+        document.documentElement.clientWidth,
+      );
+      if (math.getBoundingClientRect().right > right + 1) {
+        math.classList.add("math-wide");
+      }
+    });
+  };
+  const start = () => {
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+      MathJax.startup.promise.then(markWide);
+      window.addEventListener("resize", markWide);
+    }
+  };
+  if (document.readyState === "complete") start();
+  else window.addEventListener("load", start);
+})();

@@ -13,7 +13,7 @@
   requests nothing from another site.
 - **Colab form titles removed.** scripts/execute_notebooks.py starts every solution cell with
   ``# @title Solution`` (what makes Colab fold its code); the website shows the cell's code without
-  that line.
+  that line. Code blocks of the pages get the repository address (``{{ repository_url }}``).
 - **Execution report.** The directive ``execution-report`` renders ``book/execution_report.json``
   (written by scripts/execute_notebooks.py) as a table: per chapter, the run time, the Python
   and PyTorch versions the stored outputs come from, and the date.
@@ -48,11 +48,13 @@ def _plain(latex: str) -> str:
 
 
 def _surname(person) -> str:
-    return " ".join(_plain(part) for part in person.prelast_names + person.last_names)
+    return " ".join(
+        _plain(part) for part in person.prelast_names + person.last_names
+    )
 
 
 def author_year_label(entry) -> str:
-    """"Bridle, 1990", "Kingma and Ba, 2015", "Goodfellow et al., 2016"."""
+    """ "Bridle, 1990", "Kingma and Ba, 2015", "Goodfellow et al., 2016"."""
     people = entry.persons.get("author") or entry.persons.get("editor") or []
     names = [_surname(p) for p in people]
     if not names:
@@ -88,8 +90,12 @@ class AuthorYearStyle(UnsrtStyle):
     default_sorting_style = "author_year_title"
 
 
-register_plugin("pybtex.style.labels", "author_year", AuthorYearLabelStyle, force=True)
-register_plugin("pybtex.style.formatting", "author_year", AuthorYearStyle, force=True)
+register_plugin(
+    "pybtex.style.labels", "author_year", AuthorYearLabelStyle, force=True
+)
+register_plugin(
+    "pybtex.style.formatting", "author_year", AuthorYearStyle, force=True
+)
 
 # ---------------------------------------------------------------- the Colab badge
 
@@ -98,7 +104,9 @@ def colab_url(config, docname: str) -> str | None:
     """The Colab link of a notebook page, built like sphinx-book-theme's launch button."""
     options = config.html_theme_options
     repository = options.get("repository_url", "").rstrip("/")
-    colab = (options.get("launch_buttons") or {}).get("colab_url", "").rstrip("/")
+    colab = (
+        (options.get("launch_buttons") or {}).get("colab_url", "").rstrip("/")
+    )
     if not repository.startswith("https://github.com/") or not colab:
         return None
     owner_name = repository.removeprefix("https://github.com/")
@@ -119,7 +127,11 @@ BADGE = (
 def _add_colab_badge(app, pagename, templatename, context, doctree) -> None:
     if doctree is None or app.builder.format != "html" or "body" not in context:
         return
-    source = app.env.doc2path(pagename, base=False) if pagename in app.env.all_docs else ""
+    source = (
+        app.env.doc2path(pagename, base=False)
+        if pagename in app.env.all_docs
+        else ""
+    )
     if not str(source).endswith(".ipynb"):
         return
     url = colab_url(app.config, pagename)
@@ -132,19 +144,24 @@ def _add_colab_badge(app, pagename, templatename, context, doctree) -> None:
         context["body"] = body[:end] + BADGE.format(url=url) + body[end:]
 
 
-# ---------------------------------------------------------------- Colab's "# @title" line
+# ------------------------------------------- code blocks: Colab's "# @title", the repository
 
 _TITLE_LINE = re.compile(r"\A\s*#\s*@title\b[^\n]*\n?")
 
 
-def _drop_colab_titles(app, doctree) -> None:
+def _fix_code_blocks(app, doctree) -> None:
+    """Drop the Colab form title of cells; fill in ``{{ repository_url }}`` in code blocks."""
+    repository = app.config.html_theme_options.get("repository_url", "")
     for block in doctree.findall(nodes.literal_block):
+        text = new = block.astext()
         parent = block.parent
-        if parent is None or parent.get("nb_element") != "cell_code_source":
-            continue
-        text = block.astext()
-        if _TITLE_LINE.match(text):
+        if (
+            parent is not None
+            and parent.get("nb_element") == "cell_code_source"
+        ):
             new = _TITLE_LINE.sub("", text, count=1)
+        new = new.replace("{{ repository_url }}", repository)
+        if new != text:
             block.children = [nodes.Text(new)]
             block.rawsource = new
 
@@ -165,8 +182,20 @@ class ExecutionReport(SphinxDirective):
         report = srcdir / REPORT
         self.env.note_dependency(str(report))
         data = json.loads(report.read_text()) if report.exists() else {}
-        chapters = sorted(p for p in (srcdir / "book").glob("*.ipynb") if CHAPTER.match(p.name))
-        header = ["Chapter", "Run time (s)", "CPU (s)", "Python", "PyTorch", "Run on"]
+        chapters = sorted(
+            p
+            for p in (srcdir / "book").glob("*.ipynb")
+            if CHAPTER.match(p.name)
+            and f"book/{p.stem}" in self.env.found_docs  # in _toc.yml
+        )
+        header = [
+            "Chapter",
+            "Run time (s)",
+            "CPU (s)",
+            "Python",
+            "PyTorch",
+            "Run on",
+        ]
         rows = []
         for path in chapters:
             key = path.relative_to(srcdir).as_posix()
@@ -219,7 +248,9 @@ class ExecutionReport(SphinxDirective):
             for cell in cells:
                 entry = nodes.entry()
                 paragraph = nodes.paragraph()
-                paragraph += cell if isinstance(cell, nodes.Node) else nodes.Text(cell)
+                paragraph += (
+                    cell if isinstance(cell, nodes.Node) else nodes.Text(cell)
+                )
                 entry += paragraph
                 row += entry
             parent += row
@@ -239,7 +270,7 @@ def _config_inited(app, config) -> None:
 def setup(app):
     app.connect("config-inited", _config_inited)
     app.connect("html-page-context", _add_colab_badge)
-    app.connect("doctree-read", _drop_colab_titles)
+    app.connect("doctree-read", _fix_code_blocks)
     app.add_directive("execution-report", ExecutionReport)
     app.add_css_file("book_site.css")
     app.add_js_file("book_site.js", defer="defer")

@@ -601,7 +601,7 @@ TOO_WIDE = """() => {
     return false; };
   return [...document.querySelectorAll('body *')].filter(e => {
     const r = e.getBoundingClientRect();
-    return r.width && r.right > width + 1 && !scrolls(e.parentElement);
+    return r.width && r.right > width + 1 && !scrolls(e.parentElement) && e.checkVisibility({visibilityProperty: true});
   }).slice(0, 8).map(e => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} right=${Math.round(e.getBoundingClientRect().right)}: ${(e.textContent || '').trim().slice(0, 50)}`);
 }"""
 
@@ -631,7 +631,7 @@ def test_tables_scroll_in_their_own_box_and_are_padded(visits, page):
 
 
 INTERNAL_LABEL = re.compile(r"\(eq-[\w-]+\)|\beq-ch\d+-|\bfig-ch\d+-")
-NUMBERED_TWICE = re.compile(r"^\s*(\d+\.)+\s*(\d+[.)]|Exercise \d+[.:])\s")
+NUMBERED_TWICE = re.compile(r"^\s*(\d+\.)+\s+(\d+[.)]|Exercise \d+[.:]?)\s")
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_page_id)
@@ -678,8 +678,10 @@ def test_every_figure_is_numbered_with_caption_and_alt_text(visits, page):
 
 SOLUTION_STATE = """() => [...document.querySelectorAll('article div.cell.tag_solution')].map(cell => {
   const details = cell.querySelector('details');
+  // checkVisibility: Chromium lays out a closed <details>' content (content-visibility: hidden),
+  // so only this tells what a reader can see.
   const visible = [...cell.querySelectorAll('.cell_input *, .cell_output *')]
-    .filter(e => e.getClientRects().length && e.textContent.trim()).length;
+    .filter(e => e.checkVisibility({visibilityProperty: true, opacityProperty: true}) && e.textContent.trim()).length;
   return {folded: !!details && !details.open, visible,
           prompt: details ? details.querySelector('summary').innerText.trim() : null,
           outputInside: !cell.querySelector('.cell_output') || !!cell.querySelector('details .cell_output')};
@@ -867,3 +869,13 @@ def test_the_site_links_the_pdf(site):
     pdf = site / "cross-entropy-book.pdf"
     assert pdf.exists() and pdf.read_bytes()[:5] == b"%PDF-", "run `make pdf` (make test does)"
     assert "../cross-entropy-book.pdf" in _parse(_html_path(TOC["root"])).links
+
+
+def test_running_page_says_what_a_new_reader_needs(site):
+    page = (site / "book" / "running.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", "", page)
+    for needle in (f"git clone {REPOSITORY}", "Python 3.11", "6 GB", "CPU", "make lab", "Colab"):
+        assert needle in text, f"the running page does not say {needle!r}"
+    assert "{{" not in text, "an unfilled substitution"
+    assert "execution_report.html" in page, "no link to the execution report"
+    assert any(link.endswith("running.html") for link in _parse(_html_path(TOC["root"])).links)
