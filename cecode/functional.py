@@ -2,23 +2,30 @@ r"""Softmax, log-softmax, log-sum-exp, negative log-likelihood and cross-entropy
 
 The functions have the names, signatures and semantics of their :mod:`torch.nn.functional`
 (and :func:`torch.logsumexp`) counterparts, but are written with basic tensor operations only
-(``amax``, ``exp``, ``log``, ``sum``, ``gather``, ...), so that every step can be read.
+(``amax``, ``exp``, ``log``, ``sum``, ``gather``, ...), so that every step can be read. The file
+reads from top to bottom, each layer built on the one before:
 
-- :func:`logsumexp`, :func:`softmax`, :func:`log_softmax` use the max-shift trick
-  :math:`\operatorname{logsumexp}(x) = m + \log \sum_j e^{x_j - m}` with :math:`m = \max_j x_j`,
-  so they are stable for logits of any magnitude.
-- :func:`cross_entropy` runs its forward and its backward in a custom
-  :class:`torch.autograd.Function` whose backward is the analytic gradient
-  :math:`\partial \ell / \partial x = w \odot (\operatorname{softmax}(x) - q)`, softmax minus the
-  target distribution :math:`q`, scaled by the weights and the reduction.
-- :func:`naive_softmax` and :func:`naive_cross_entropy` are the textbook formulas without the
-  max shift; they overflow for large logits, which is what the book uses them to show.
+1. the shared pieces: one max shift (:func:`_shift`), one reduction (:func:`_reduce`, with its
+   derivative :func:`_reduce_backward`), and the handling of class-index targets;
+2. :func:`logsumexp`, :func:`softmax`, :func:`log_softmax`, which use the max-shift trick
+   :math:`\operatorname{logsumexp}(x) = m + \log \sum_j e^{x_j - m}` with :math:`m = \max_j x_j`,
+   so they are stable for logits of any magnitude;
+3. :func:`nll_loss`, which picks the log-probability of each target class;
+4. :func:`cross_entropy`, which is ``nll_loss(log_softmax(x))`` written as one custom
+   :class:`torch.autograd.Function` per kind of target, whose backward is the analytic gradient
+   :math:`\partial \ell / \partial x = w \odot (\operatorname{softmax}(x) - q)`, softmax minus the
+   target distribution :math:`q`, scaled by the weights and the reduction;
+5. :func:`naive_softmax` and :func:`naive_cross_entropy`, the textbook formulas without the
+   max shift; they overflow for large logits, which is what the book uses them to show.
 
 Bad arguments raise :class:`TypeError` or :class:`ValueError` with a message naming the argument
-(the checks live in ``cecode._validate``).
+(the checks live in ``cecode._validate``). The checks are cheap (no Python loop over elements,
+one ``aminmax`` for class targets), so at small sizes the functions cost little more than PyTorch's.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import Tensor
@@ -37,23 +44,111 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------------------
-# log-sum-exp, softmax, log-softmax
+# 1. Shared pieces: checks, the max shift, the reduction, class-index targets
 # --------------------------------------------------------------------------------------------
 
 
-def _check_input(input: object) -> None:
+def _check_input(input: object, allow_empty: bool = False) -> None:
     v.check_floating("input", input)
-    v.check_nonempty("input", input)  # type: ignore[arg-type]
+    if not allow_empty:
+        v.check_nonempty("input", input)  # type: ignore[arg-type]
+
+
+def _check_dims(dim: object, ndim: int) -> int | tuple[int, ...]:
+    if isinstance(dim, (tuple, list)):
+        dims = tuple(v.check_dim("dim", d, ndim) for d in dim)
+        if len(set(dims)) != len(dims):
+            raise ValueError(f"dim: expected distinct dimensions, got {tuple(dim)}")
+        return dims
+    return v.check_dim("dim", dim, ndim)
+
+
+def _cast(input: Tensor, dtype: torch.dtype | None) -> Tensor:
+    if dtype is None:
+        return input
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype: expected a floating-point torch.dtype or None, got {dtype!r}")
+    return input.to(dtype)
 
 
 def _shift(input: Tensor, dims: int | tuple[int, ...]) -> Tensor:
-    """The max over ``dims`` (kept), detached, with non-finite values replaced by 0.
+    """The max over ``dims`` (kept, size 1), detached, with non-finite values replaced by 0.
 
     Subtracting it leaves the maths unchanged (it cancels) but keeps ``exp`` from overflowing.
-    It is detached because the gradient through the shift is exactly zero.
+    It is detached because the gradient through the shift is exactly zero. A row whose maximum
+    is infinite (or NaN) is not shifted, so that ``inf - inf`` does not turn it into NaN.
     """
-    m = input.detach().amax(dim=dims, keepdim=True)
-    return torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+    m = input.amax(dim=dims, keepdim=True)
+    if m.requires_grad:  # (inside an autograd Function's forward nothing is tracked)
+        m = m.detach()
+    return m.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _reduce(loss: Tensor, reduction: str, denom: Tensor | float | None = None) -> Tensor:
+    """Reduce per-sample losses: ``"none"`` keeps them, ``"sum"`` adds them, ``"mean"`` divides
+    their sum by ``denom`` (default: the number of losses)."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.mean() if denom is None else loss.sum() / denom
+
+
+def _reduce_backward(
+    grad_output: Tensor, reduction: str, denom: Tensor | float | None, shape: torch.Size
+) -> Tensor:
+    """The derivative of :func:`_reduce`: d(reduced loss)/d(per-sample loss) times the incoming
+    gradient, of the per-sample losses' ``shape``."""
+    if reduction == "none":
+        return grad_output
+    if reduction == "mean":
+        grad_output = grad_output / (math.prod(shape) if denom is None else denom)
+    return grad_output.expand(shape)
+
+
+def _class_targets(
+    target: Tensor, ignore_index: int, any_ignored: bool
+) -> tuple[Tensor, Tensor | None]:
+    """``(safe, valid)``: the targets as int64 with ignored ones replaced by class 0, and the
+    mask of the targets that count (``None`` when none is ignored)."""
+    if target.dtype != torch.int64:
+        target = target.long()
+    if not any_ignored:
+        return target, None
+    valid = target != ignore_index
+    return target.masked_fill(~valid, 0), valid
+
+
+def _target_weights(weight: Tensor | None, safe: Tensor, valid: Tensor | None) -> Tensor | None:
+    """:math:`w_{y_n}` per sample, 0 for ignored targets (``None`` without class weights)."""
+    if weight is None:
+        return None
+    wy = weight[safe]
+    return wy if valid is None else wy * valid
+
+
+def _mean_denominator(wy: Tensor | None, valid: Tensor | None) -> Tensor | None:
+    """What ``"mean"`` divides by: the summed weights of the counted targets (their number
+    without weights; ``None``: every sample counts once)."""
+    if wy is not None:
+        return wy.sum()
+    return None if valid is None else valid.sum()
+
+
+def _kept(input: Tensor, dims: int | tuple[int, ...]) -> tuple[int, ...]:
+    """``input``'s shape with the reduced ``dims`` set to 1."""
+    reduced = {dims} if isinstance(dims, int) else set(dims)
+    return tuple(1 if i in reduced else s for i, s in enumerate(input.shape))
+
+
+def _class_view(t: Tensor, ndim: int) -> Tensor:
+    """View a ``(C,)`` tensor so that it broadcasts along dim 1 of an ``ndim``-D tensor."""
+    return t.view((1, -1) + (1,) * (ndim - 2))
+
+
+# --------------------------------------------------------------------------------------------
+# 2. log-sum-exp, softmax, log-softmax
+# --------------------------------------------------------------------------------------------
 
 
 def logsumexp(input: Tensor, dim: int | tuple[int, ...], keepdim: bool = False) -> Tensor:
@@ -82,30 +177,18 @@ def logsumexp(input: Tensor, dim: int | tuple[int, ...], keepdim: bool = False) 
     TypeError
         If ``input`` is not a floating-point tensor or ``dim`` is not an int (or tuple of ints).
     ValueError
-        If ``input`` is empty or ``dim`` is out of range.
+        If ``dim`` is out of range. (An empty ``input`` gives what ``torch.logsumexp`` gives:
+        ``-inf`` over an empty dimension, otherwise an empty tensor.)
     """
-    _check_input(input)
+    _check_input(input, allow_empty=True)
     dims = _check_dims(dim, input.dim())
-    m = _shift(input, dims)
-    out = (input - m).exp().sum(dim=dims, keepdim=True).log() + m
+    v.check_bool("keepdim", keepdim)
+    if input.numel() == 0:  # as in torch: -inf over an empty dimension, else an empty result
+        out = input.new_full(_kept(input, dims), -math.inf)
+    else:
+        m = _shift(input, dims)
+        out = (input - m).exp().sum(dim=dims, keepdim=True).log() + m
     return out if keepdim else out.squeeze(dims)
-
-
-def _check_dims(dim: object, ndim: int) -> int | tuple[int, ...]:
-    if isinstance(dim, (tuple, list)):
-        dims = tuple(v.check_dim("dim", d, ndim) for d in dim)
-        if len(set(dims)) != len(dims):
-            raise ValueError(f"dim: expected distinct dimensions, got {tuple(dim)}")
-        return dims
-    return v.check_dim("dim", dim, ndim)
-
-
-def _cast(input: Tensor, dtype: torch.dtype | None) -> Tensor:
-    if dtype is None:
-        return input
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype: expected a floating-point torch.dtype or None, got {dtype!r}")
-    return input.to(dtype)
 
 
 def softmax(input: Tensor, dim: int, dtype: torch.dtype | None = None) -> Tensor:
@@ -134,11 +217,13 @@ def softmax(input: Tensor, dim: int, dtype: torch.dtype | None = None) -> Tensor
     TypeError
         If ``input`` is not a floating-point tensor.
     ValueError
-        If ``input`` is empty or ``dim`` is out of range.
+        If ``dim`` is out of range. (An empty ``input``, an empty batch, gives an empty result.)
     """
-    _check_input(input)
+    _check_input(input, allow_empty=True)
     d = v.check_dim("dim", dim, input.dim())
     input = _cast(input, dtype)
+    if input.numel() == 0:  # an empty batch is valid, as in PyTorch
+        return input.clone()
     e = (input - _shift(input, d)).exp()
     return e / e.sum(dim=d, keepdim=True)
 
@@ -169,103 +254,19 @@ def log_softmax(input: Tensor, dim: int, dtype: torch.dtype | None = None) -> Te
     TypeError
         If ``input`` is not a floating-point tensor.
     ValueError
-        If ``input`` is empty or ``dim`` is out of range.
+        If ``dim`` is out of range. (An empty ``input``, an empty batch, gives an empty result.)
     """
-    _check_input(input)
+    _check_input(input, allow_empty=True)
     d = v.check_dim("dim", dim, input.dim())
     input = _cast(input, dtype)
+    if input.numel() == 0:  # an empty batch is valid, as in PyTorch
+        return input.clone()
     shifted = input - _shift(input, d)
-    return shifted - shifted.exp().sum(dim=d, keepdim=True).log()
+    return shifted - logsumexp(shifted, d, keepdim=True)  # log p = x - logsumexp(x)
 
 
 # --------------------------------------------------------------------------------------------
-# Naive versions (deliberately unstable)
-# --------------------------------------------------------------------------------------------
-
-
-def naive_softmax(input: Tensor, dim: int) -> Tensor:
-    r"""Softmax straight from the formula :math:`e^{x_i} / \sum_j e^{x_j}`, without the max shift.
-
-    **Unstable on purpose**, for the book to show what goes wrong: ``exp`` overflows to ``inf``
-    for logits above about 88 in float32 (709 in float64), and ``inf / inf`` gives ``nan``.
-    Very negative logits underflow to 0 and give ``0 / 0 = nan``. Use :func:`softmax` instead.
-
-    Parameters
-    ----------
-    input : Tensor
-        Floating-point logits of any shape.
-    dim : int
-        The dimension that sums to 1.
-
-    Returns
-    -------
-    Tensor
-        Same shape as ``input``; ``nan`` where the computation overflowed.
-
-    Raises
-    ------
-    TypeError
-        If ``input`` is not a floating-point tensor.
-    ValueError
-        If ``input`` is empty or ``dim`` is out of range.
-    """
-    _check_input(input)
-    d = v.check_dim("dim", dim, input.dim())
-    e = input.exp()
-    return e / e.sum(dim=d, keepdim=True)
-
-
-def naive_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    r"""Cross-entropy as exp, normalize, log: :math:`-\log(e^{x_y} / \sum_j e^{x_j})`.
-
-    **Unstable on purpose**, for the book to show what goes wrong: with large logits ``exp``
-    overflows and the loss becomes ``nan`` (or ``inf`` when a probability underflows to 0 and
-    its log is ``-inf``). Use :func:`cross_entropy` instead.
-
-    Parameters
-    ----------
-    input : Tensor
-        Logits of shape ``(N, C)`` or ``(C,)``.
-    target : Tensor
-        Class indices (int64) of shape ``(N,)`` or ``()``.
-    reduction : {"mean", "sum", "none"}, default "mean"
-        How to reduce the per-sample losses.
-
-    Returns
-    -------
-    Tensor
-        Scalar, or ``(N,)`` for ``reduction="none"``.
-
-    Raises
-    ------
-    TypeError
-        If ``input`` is not a floating-point tensor or ``target`` not an int64 tensor.
-    ValueError
-        If a shape or ``reduction`` is invalid or a target is out of range.
-    """
-    _check_input(input)
-    if input.dim() > 2:
-        raise ValueError(f"input: expected shape (N, C) or (C,), got {v.shape_str(input.shape)}")
-    v.check_class_targets(target, input, ignore_index=-100)
-    v.check_reduction(reduction)
-    if (target == -100).any():
-        raise ValueError("target: naive_cross_entropy does not support ignore_index, got -100")
-    cdim = v.class_dim_of(input)
-    probs = naive_softmax(input, dim=cdim)
-    loss = -probs.gather(cdim, target.long().unsqueeze(cdim)).squeeze(cdim).log()
-    return _reduce(loss, reduction)
-
-
-def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
-
-
-# --------------------------------------------------------------------------------------------
-# Negative log-likelihood
+# 3. Negative log-likelihood
 # --------------------------------------------------------------------------------------------
 
 
@@ -321,27 +322,20 @@ def nll_loss(
         If a shape, a target value, ``weight`` or ``reduction`` is invalid.
     """
     cdim = _check_loss_args(input, weight, reduction)
-    v.check_class_targets(target, input, ignore_index)
-    valid = target != ignore_index
-    safe = target.long().masked_fill(~valid, 0)
-    picked = input.gather(cdim, safe.unsqueeze(cdim)).squeeze(cdim)
-    w = valid.to(input.dtype) if weight is None else weight[safe] * valid
-    loss = torch.where(valid, -picked * w, torch.zeros((), dtype=input.dtype))
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return loss.sum()
-    return loss.sum() / w.sum()
+    any_ignored = v.check_class_targets(target, input, ignore_index)
+    safe, valid = _class_targets(target, ignore_index, any_ignored)
+    loss = -input.gather(cdim, safe.unsqueeze(cdim)).squeeze(cdim)  # -log p_y
+    wy = _target_weights(weight, safe, valid)
+    if wy is not None:
+        loss = loss * wy
+    if valid is not None:
+        loss = loss.masked_fill(~valid, 0.0)
+    return _reduce(loss, reduction, _mean_denominator(wy, valid))
 
 
 # --------------------------------------------------------------------------------------------
-# Cross-entropy: forward and analytic backward in autograd Functions
+# 4. Cross-entropy: forward and analytic backward in autograd Functions
 # --------------------------------------------------------------------------------------------
-
-
-def _class_view(t: Tensor, ndim: int) -> Tensor:
-    """View a ``(C,)`` tensor so that it broadcasts along dim 1 of an ``ndim``-D tensor."""
-    return t.view((1, -1) + (1,) * (ndim - 2))
 
 
 def _no_double_backward() -> None:
@@ -359,15 +353,13 @@ def _no_double_backward() -> None:
         )
 
 
-def _grad_coef(
-    grad_output: Tensor, reduction: str, shape: torch.Size, denom: Tensor | float | None
-) -> Tensor:
-    """The per-sample factor d(reduced loss)/d(per-sample loss) times the incoming gradient."""
-    if reduction == "none":
-        return grad_output
-    if reduction == "sum":
-        return grad_output.expand(shape)
-    return (grad_output / denom).expand(shape)
+def _weighted_class_sum(buf: Tensor, weight: Tensor | None) -> Tensor:
+    """:math:`\\sum_c w_c\\, b_c` over the class dimension 1, kept (all :math:`w_c = 1` without weights)."""
+    if weight is None:
+        return buf.sum(dim=1, keepdim=True)
+    if buf.dim() == 2:
+        return torch.mv(buf, weight).unsqueeze(1)
+    return (buf * _class_view(weight, buf.dim())).sum(dim=1, keepdim=True)
 
 
 class _CrossEntropyIndex(torch.autograd.Function):
@@ -382,7 +374,8 @@ class _CrossEntropyIndex(torch.autograd.Function):
         \frac{\partial \ell}{\partial x} = \Big((1-\varepsilon) w_y + \frac{\varepsilon}{C} W\Big) p
             - (1-\varepsilon) w_y e_y - \frac{\varepsilon}{C} w.
 
-    Without weights this is :math:`p - q` with the smoothed one-hot target :math:`q`.
+    Without weights this is :math:`p - q` with the smoothed one-hot target :math:`q`. Per-sample
+    tensors keep the class dimension with size 1, ``(N, 1, ...)``, so they broadcast.
     """
 
     @staticmethod
@@ -393,84 +386,53 @@ class _CrossEntropyIndex(torch.autograd.Function):
         weight: Tensor | None,
         ignore_index: int,
         reduction: str,
-        label_smoothing: float,
+        eps: float,
         any_ignored: bool,
     ) -> Tensor:
-        num_classes = input.shape[1]
-        eps = float(label_smoothing)
-        target = target.long()
-        valid = (target != ignore_index) if any_ignored else None
-        safe = target if valid is None else target.masked_fill(~valid, 0)
-        safe = safe.unsqueeze(1)  # (N, 1, ...)
-
-        # One buffer: shifted logits, then (in place) their exponentials.
-        buf = input - input.amax(dim=1, keepdim=True)
-        picked = buf.gather(1, safe).squeeze(1)  # x_y - m
-        if eps > 0.0:
-            if weight is None:
-                smooth = buf.sum(dim=1)  # sum_c (x_c - m)
-            elif buf.dim() == 2:
-                smooth = torch.mv(buf, weight)  # sum_c w_c (x_c - m)
-            else:
-                smooth = (buf * _class_view(weight, buf.dim())).sum(dim=1)
+        safe, valid = _class_targets(target.unsqueeze(1), ignore_index, any_ignored)
+        buf = input - _shift(input, 1)  # the one full-size buffer: x - m, later exp(x - m)
+        picked = buf.gather(1, safe)  # x_y - m
+        smooth = _weighted_class_sum(buf, weight) if eps > 0.0 else None
         buf.exp_()
-        sumexp = buf.sum(dim=1)
-        lse = sumexp.log()  # log sum_c exp(x_c - m)
-
-        loss = lse.sub_(picked) if eps == 0.0 else lse - picked  # -log p_y
-        wy = None if weight is None else weight[safe.squeeze(1)]
+        sumexp = buf.sum(dim=1, keepdim=True)
+        lse = sumexp.log()  # log sum_c exp(x_c - m), so -log p_y = lse - (x_y - m)
+        loss = lse - picked
+        wy = _target_weights(weight, safe, valid)
         if wy is not None:
-            loss = loss.mul_(wy)
+            loss.mul_(wy)
         if eps > 0.0:
-            total_w = num_classes if weight is None else weight.sum()
-            loss = (1.0 - eps) * loss + (eps / num_classes) * (total_w * lse - smooth)
-        if valid is not None:  # valid: True where the target counts (None: nothing ignored)
-            loss = loss.masked_fill_(~valid, 0.0)
-
-        if reduction == "mean":
-            if wy is not None:
-                denom = wy.sum() if valid is None else (wy * valid).sum()
-            elif valid is not None:
-                denom = valid.sum().to(input.dtype)
-            else:
-                denom = float(loss.numel())
-            out = loss.sum() / denom
-        else:
-            denom = None
-            out = loss.sum() if reduction == "sum" else loss
-
-        denom_t = denom if isinstance(denom, Tensor) else None
-        ctx.denom = denom if denom_t is None else None
-        ctx.save_for_backward(buf, sumexp, safe, weight, wy, valid, denom_t)
-        ctx.eps = eps
-        ctx.reduction = reduction
-        return out
+            total_w = input.shape[1] if weight is None else weight.sum()
+            loss = (1.0 - eps) * loss + (eps / input.shape[1]) * (total_w * lse - smooth)
+        if valid is not None:
+            loss.masked_fill_(~valid, 0.0)
+        denom = _mean_denominator(wy, valid) if reduction == "mean" else None
+        ctx.save_for_backward(buf, sumexp, safe, weight, wy, valid, denom)
+        ctx.eps, ctx.reduction = eps, reduction
+        return _reduce(loss.squeeze(1) if reduction == "none" else loss, reduction, denom)
 
     @staticmethod
     def backward(ctx, grad_output: Tensor):  # type: ignore[override]
         _no_double_backward()
         buf, sumexp, safe, weight, wy, valid, denom = ctx.saved_tensors
-        eps = ctx.eps
-        num_classes = buf.shape[1]
-        denom = ctx.denom if denom is None else denom
-        coef = _grad_coef(grad_output, ctx.reduction, sumexp.shape, denom)
+        eps, num_classes = ctx.eps, buf.shape[1]
+        shape = sumexp.shape[:1] + sumexp.shape[2:]
+        coef = _reduce_backward(grad_output, ctx.reduction, denom, shape).unsqueeze(1)
         if valid is not None:  # no gradient from ignored targets (even when the mean is nan)
             coef = coef.masked_fill(~valid, 0.0)
         if wy is None:
-            scale = coef
-            hit = (eps - 1.0) * coef
+            scale, hit = coef, coef * (eps - 1.0)
         else:
             scale = coef * ((1.0 - eps) * wy + (eps / num_classes) * weight.sum())
             hit = (eps - 1.0) * coef * wy
-        grad = buf * (scale / sumexp).unsqueeze(1)  # scale * softmax
-        grad.scatter_add_(1, safe, hit.unsqueeze(1))  # - (1 - eps) w_y at the target
+        grad = buf * (scale / sumexp)  # scale * softmax
+        grad.scatter_add_(1, safe, hit)  # - (1 - eps) w_y at the target
         if eps > 0.0:
             if weight is None:
-                grad.sub_((eps / num_classes) * coef.unsqueeze(1))
+                grad.sub_((eps / num_classes) * coef)
             elif grad.dim() == 2:
-                grad.addr_(coef, weight, alpha=-eps / num_classes)
+                grad.addr_(coef.squeeze(1), weight, alpha=-eps / num_classes)
             else:
-                grad.sub_((eps / num_classes) * coef.unsqueeze(1) * _class_view(weight, grad.dim()))
+                grad.sub_((eps / num_classes) * coef * _class_view(weight, grad.dim()))
         return grad, None, None, None, None, None, None
 
 
@@ -490,47 +452,35 @@ class _CrossEntropyProb(torch.autograd.Function):
         target: Tensor,
         weight: Tensor | None,
         reduction: str,
-        label_smoothing: float,
+        eps: float,
     ) -> Tensor:
         num_classes = input.shape[1]
-        eps = float(label_smoothing)
         q = target * (1.0 - eps) + eps / num_classes if eps > 0.0 else target
         wq = q if weight is None else q * _class_view(weight, input.dim())
-
-        m = input.amax(dim=1, keepdim=True)
+        m = _shift(input, 1)
         buf = input - m
-        dot = (wq * buf).sum(dim=1)  # sum_c w_c q_c (x_c - m)
-        mass = wq.sum(dim=1)  # sum_c w_c q_c
+        dot = (wq * buf).sum(dim=1, keepdim=True)  # sum_c w_c q_c (x_c - m)
+        mass = wq.sum(dim=1, keepdim=True)  # sum_c w_c q_c
         buf.exp_()
-        sumexp = buf.sum(dim=1)
+        sumexp = buf.sum(dim=1, keepdim=True)
         lse = sumexp.log()
         loss = mass * lse - dot
-
-        n_samples = loss.numel()
-        if reduction == "mean":
-            out = loss.sum() / n_samples
-        else:
-            out = loss.sum() if reduction == "sum" else loss
-
         ctx.save_for_backward(input, buf, sumexp, m, lse, q, wq, mass, weight)
-        ctx.eps = eps
-        ctx.reduction = reduction
-        ctx.n_samples = n_samples
-        return out
+        ctx.eps, ctx.reduction = eps, reduction
+        return _reduce(loss.squeeze(1) if reduction == "none" else loss, reduction)
 
     @staticmethod
     def backward(ctx, grad_output: Tensor):  # type: ignore[override]
         _no_double_backward()
         input, buf, sumexp, m, lse, q, wq, mass, weight = ctx.saved_tensors
-        denom = float(ctx.n_samples)
-        coef = _grad_coef(grad_output, ctx.reduction, mass.shape, denom)
+        shape = mass.shape[:1] + mass.shape[2:]
+        c = _reduce_backward(grad_output, ctx.reduction, None, shape).unsqueeze(1)
         grad_input = grad_target = grad_weight = None
-        c = coef.unsqueeze(1)
         if ctx.needs_input_grad[0]:
-            grad_input = buf * (coef * mass / sumexp).unsqueeze(1)
+            grad_input = buf * (c * mass / sumexp)
             grad_input.sub_(c * wq)
         if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
-            logp = (input - m) - lse.unsqueeze(1)  # shift first: exact for huge logits
+            logp = (input - m) - lse  # shift first: exact for huge logits
             if ctx.needs_input_grad[1]:
                 grad_target = -(1.0 - ctx.eps) * c * logp
                 if weight is not None:
@@ -539,6 +489,14 @@ class _CrossEntropyProb(torch.autograd.Function):
                 per = -(c * q * logp)
                 grad_weight = per.transpose(0, 1).reshape(input.shape[1], -1).sum(dim=1)
         return grad_input, grad_target, grad_weight, None, None
+
+
+def _is_probability_target(input: Tensor, target: Tensor) -> bool:
+    """As in PyTorch: a target of the input's shape holds class probabilities; a floating-point
+    target with as many dimensions as the input is also taken as (mis-shaped) probabilities."""
+    return target.shape == input.shape or (
+        target.is_floating_point() and target.dim() == input.dim()
+    )
 
 
 def cross_entropy(
@@ -604,24 +562,19 @@ def cross_entropy(
     cdim = _check_loss_args(input, weight, reduction)
     v.check_label_smoothing(label_smoothing)
     v.check_tensor("target", target)
-    # As in PyTorch, a target of the input's shape holds class probabilities; a floating-point
-    # target with as many dimensions as the input is also taken as (mis-shaped) probabilities.
-    probs = target.shape == input.shape or (
-        target.is_floating_point() and target.dim() == input.dim()
-    )
+    probs = _is_probability_target(input, target)
     if probs:
         v.check_probability_targets(target, input, ignore_index)
     else:
         any_ignored = v.check_class_targets(target, input, ignore_index)
-    unbatched = cdim == 0
-    if unbatched:
+    if cdim == 0:  # unbatched: one sample
         input, target = input.unsqueeze(0), target.unsqueeze(0)
+    eps = float(label_smoothing)
     if probs:
         dtype = torch.promote_types(input.dtype, target.dtype)
         input, target = input.to(dtype), target.to(dtype)
-        if weight is not None:
-            weight = weight.to(dtype)
-        out = _CrossEntropyProb.apply(input, target, weight, reduction, float(label_smoothing))
+        weight = None if weight is None else weight.to(dtype)
+        out = _CrossEntropyProb.apply(input, target, weight, reduction, eps)
     else:
         if weight is not None and weight.requires_grad and torch.is_grad_enabled():
             raise RuntimeError(
@@ -629,8 +582,83 @@ def cross_entropy(
                 "respect to weight (as in torch.nn.functional.cross_entropy); pass weight.detach()"
             )
         out = _CrossEntropyIndex.apply(
-            input, target, weight, ignore_index, reduction, float(label_smoothing), any_ignored
+            input, target, weight, ignore_index, reduction, eps, any_ignored
         )
-    if unbatched and reduction == "none":
-        out = out.squeeze(0)
-    return out
+    return out.squeeze(0) if cdim == 0 and reduction == "none" else out
+
+
+# --------------------------------------------------------------------------------------------
+# 5. Naive versions (deliberately unstable)
+# --------------------------------------------------------------------------------------------
+
+
+def naive_softmax(input: Tensor, dim: int) -> Tensor:
+    r"""Softmax straight from the formula :math:`e^{x_i} / \sum_j e^{x_j}`, without the max shift.
+
+    **Unstable on purpose**, for the book to show what goes wrong: ``exp`` overflows to ``inf``
+    for logits above about 88 in float32 (709 in float64), and ``inf / inf`` gives ``nan``.
+    Very negative logits underflow to 0 and give ``0 / 0 = nan``. Use :func:`softmax` instead.
+
+    Parameters
+    ----------
+    input : Tensor
+        Floating-point logits of any shape.
+    dim : int
+        The dimension that sums to 1.
+
+    Returns
+    -------
+    Tensor
+        Same shape as ``input``; ``nan`` where the computation overflowed.
+
+    Raises
+    ------
+    TypeError
+        If ``input`` is not a floating-point tensor.
+    ValueError
+        If ``dim`` is out of range. (An empty ``input``, an empty batch, gives an empty result.)
+    """
+    _check_input(input, allow_empty=True)
+    d = v.check_dim("dim", dim, input.dim())
+    e = input.exp()
+    return e / e.sum(dim=d, keepdim=True)
+
+
+def naive_cross_entropy(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    r"""Cross-entropy as exp, normalize, log: :math:`-\log(e^{x_y} / \sum_j e^{x_j})`.
+
+    **Unstable on purpose**, for the book to show what goes wrong: with large logits ``exp``
+    overflows and the loss becomes ``nan`` (or ``inf`` when a probability underflows to 0 and
+    its log is ``-inf``). Use :func:`cross_entropy` instead.
+
+    Parameters
+    ----------
+    input : Tensor
+        Logits of shape ``(N, C)`` or ``(C,)``.
+    target : Tensor
+        Class indices (int64) of shape ``(N,)`` or ``()``.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        How to reduce the per-sample losses.
+
+    Returns
+    -------
+    Tensor
+        Scalar, or ``(N,)`` for ``reduction="none"``.
+
+    Raises
+    ------
+    TypeError
+        If ``input`` is not a floating-point tensor or ``target`` not an int64 tensor.
+    ValueError
+        If a shape or ``reduction`` is invalid or a target is out of range.
+    """
+    _check_input(input)
+    if input.dim() > 2:
+        raise ValueError(f"input: expected shape (N, C) or (C,), got {v.shape_str(input.shape)}")
+    if v.check_class_targets(target, input, ignore_index=-100):
+        raise ValueError("target: naive_cross_entropy does not support ignore_index, got -100")
+    v.check_reduction(reduction)
+    cdim = v.class_dim_of(input)
+    probs = naive_softmax(input, dim=cdim)
+    loss = -probs.gather(cdim, target.long().unsqueeze(cdim)).squeeze(cdim).log()
+    return _reduce(loss, reduction)

@@ -46,6 +46,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from cecode import _validate as v
+from cecode.functional import _reduce, _reduce_backward, _shift
 
 __all__ = [
     "chunked_linear_cross_entropy",
@@ -170,9 +171,7 @@ def _check_args(
     v.check_class_targets(target, logits_shape, ignore_index)
     v.check_reduction(reduction)
     if chunk_size is not None:
-        v.check_int("chunk_size", chunk_size)
-        if chunk_size < 1:  # type: ignore[operator]
-            raise ValueError(f"chunk_size: expected an int >= 1, got {chunk_size}")
+        v.check_positive_int("chunk_size", chunk_size)
 
 
 def _block_probs(
@@ -185,12 +184,11 @@ def _block_probs(
     """
     torch.mm(h, weight.T, out=buf)
     picked = buf.gather(1, safe.unsqueeze(1)).squeeze(1)
-    m = buf.amax(dim=1)
-    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
-    buf.sub_(m.unsqueeze(1)).exp_()
-    s = buf.sum(dim=1)
-    buf.div_(s.unsqueeze(1))
-    return buf, m + s.log(), picked
+    m = _shift(buf, 1)  # (rows, 1), the same max shift as cecode.functional
+    buf.sub_(m).exp_()
+    s = buf.sum(dim=1, keepdim=True)
+    buf.div_(s)
+    return buf, (m + s.log()).squeeze(1), picked
 
 
 def _block_grads(
@@ -229,13 +227,11 @@ class _ChunkedLinearCrossEntropy(torch.autograd.Function):
         n = hidden.shape[0]
         valid = target != ignore_index
         safe = target.masked_fill(~valid, 0)
-        count = valid.sum()
+        count = valid.sum()  # what "mean" divides by
         precompute = reduction != "none" and (need_h or need_w)
-        if reduction == "mean":
-            scale = torch.where(count > 0, 1.0 / count.clamp(min=1).to(hidden.dtype), 0.0)
-        else:
-            scale = torch.ones((), dtype=hidden.dtype, device=hidden.device)
-        coef_all = valid.to(hidden.dtype) * scale  # d(reduced loss) / d(loss_i)
+        one = torch.ones((), dtype=hidden.dtype, device=hidden.device)
+        # d(reduced loss) / d(loss_i), 0 for ignored tokens (also when none counts: 1/0 is masked)
+        coef_all = _reduce_backward(one, reduction, count, valid.shape).masked_fill(~valid, 0.0)
 
         grad_h = torch.empty_like(hidden) if precompute and need_h else None
         grad_w = torch.zeros_like(weight) if precompute and need_w else None
@@ -267,10 +263,7 @@ class _ChunkedLinearCrossEntropy(torch.autograd.Function):
             ctx.save_for_backward(grad_h, grad_w)
         elif need_h or need_w:
             ctx.save_for_backward(hidden, weight, safe, valid)
-        if reduction == "none":
-            return losses
-        total = losses.sum()
-        return total / count.to(hidden.dtype) if reduction == "mean" else total
+        return _reduce(losses, reduction, count)
 
     @staticmethod
     @once_differentiable
@@ -284,7 +277,7 @@ class _ChunkedLinearCrossEntropy(torch.autograd.Function):
             return grad_h, grad_w, None, None, None, None, None, None
         hidden, weight, safe, valid = ctx.saved_tensors
         n, cs = hidden.shape[0], ctx.chunk_size
-        coef_all = torch.where(valid, grad_output, 0.0)
+        coef_all = _reduce_backward(grad_output, "none", None, valid.shape).masked_fill(~valid, 0.0)
         grad_h = torch.empty_like(hidden) if need_h else None
         grad_w = torch.zeros_like(weight) if need_w else None
         buf = hidden.new_empty((min(cs, n), weight.shape[0]))

@@ -174,7 +174,7 @@ def test_default_chunk_size():
             "reduction: expected one of 'none', 'mean', 'sum', got 'avg'",
         ),
         ({"chunk_size": 0}, ValueError, "chunk_size: expected an int >= 1, got 0"),
-        ({"chunk_size": 2.0}, TypeError, "chunk_size: expected an int, got float"),
+        ({"chunk_size": 2.0}, TypeError, "chunk_size: expected an int >= 1, got float"),
         ({"ignore_index": None}, TypeError, "ignore_index: expected an int, got NoneType"),
     ],
 )

@@ -233,10 +233,30 @@ def test_integer_input(fn):
         fn(torch.zeros(4, 10, dtype=torch.long))
 
 
-@pytest.mark.parametrize("fn", ALL_INPUT_FUNCTIONS)
-def test_empty_input(fn):
+LOSS_FUNCTIONS = ALL_INPUT_FUNCTIONS[4:]
+
+
+@pytest.mark.parametrize("fn", LOSS_FUNCTIONS)
+def test_empty_loss_input(fn):
     with _raises(ValueError, "input: expected a non-empty tensor, got shape (0, 10)"):
         fn(torch.zeros(0, 10))
+
+
+@pytest.mark.parametrize("shape", [(5, 0, 0), (0, 10), (3, 0)])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_empty_input_like_torch(shape, dim):
+    """An empty batch is valid: softmax and friends return what PyTorch returns."""
+    x = torch.zeros(shape)
+    pairs = [
+        (cf.softmax(x, dim), torch.softmax(x, dim)),
+        (cf.log_softmax(x, dim), torch.log_softmax(x, dim)),
+        (cf.naive_softmax(x, dim), torch.softmax(x, dim)),
+        (cf.logsumexp(x, dim), torch.logsumexp(x, dim)),
+        (cf.logsumexp(x, dim, keepdim=True), torch.logsumexp(x, dim, keepdim=True)),
+    ]
+    for got, expected in pairs:
+        assert got.shape == expected.shape
+        torch.testing.assert_close(got, expected)
 
 
 @pytest.mark.parametrize("fn", ALL_INPUT_FUNCTIONS)
