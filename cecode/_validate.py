@@ -11,8 +11,8 @@ wrong *shape or value* (out of range, wrong length, empty) raises :class:`ValueE
 
 Every public function and class of every ``cecode`` module checks its arguments with these
 helpers (``tests/unit/test_public_api_validation.py`` feeds each one a wrong-typed and an
-out-of-range argument), so there is one message style everywhere and no message says "must be".
-The helpers never modify their arguments. Most return nothing; :func:`check_dim` returns the
+out-of-range argument), so there is one message style everywhere: what was expected and what
+was given, never a bare rule. The helpers never modify their arguments. Most return nothing; :func:`check_dim` returns the
 normalized (non-negative) dimension, :func:`check_path` a :class:`pathlib.Path` and
 :func:`check_labeled_data` the pair. The checks stay cheap: no Python loop over elements and at
 most one device synchronization (an ``aminmax``) for class targets.
@@ -587,7 +587,7 @@ def check_probability_targets(target: object, input: Tensor, ignore_index: int =
     input : Tensor
         The logits.
     ignore_index : int, default -100
-        Must be negative.
+        Expected negative (the default -100).
 
     Raises
     ------

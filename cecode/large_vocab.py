@@ -74,6 +74,8 @@ def default_chunk_size(num_tokens: int, vocab_size: int) -> int:
     int
         ``max(1, min(num_tokens, 2**25 // vocab_size))``, e.g. 256 for ``V = 131072``.
     """
+    v.check_positive_int("num_tokens", num_tokens)
+    v.check_positive_int("vocab_size", vocab_size)
     return max(1, min(num_tokens, CHUNK_ELEMENTS // max(vocab_size, 1)))
 
 
@@ -92,6 +94,10 @@ def logits_bytes(num_tokens: int, vocab_size: int, dtype: torch.dtype = torch.fl
     int
         ``num_tokens * vocab_size * element size``.
     """
+    v.check_positive_int("num_tokens", num_tokens, minimum=0)
+    v.check_positive_int("vocab_size", vocab_size, minimum=0)
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype: expected a torch.dtype, got {type(dtype).__name__}")
     return num_tokens * vocab_size * torch.empty((), dtype=dtype).element_size()
 
 
@@ -123,6 +129,7 @@ def naive_linear_cross_entropy(
     Tensor
         The loss (scalar, or ``(N,)`` for ``"none"``).
     """
+    _check_args(hidden, weight, target, ignore_index, reduction, None)
     logits = hidden @ weight.T
     return torch.nn.functional.cross_entropy(
         logits, target, ignore_index=ignore_index, reduction=reduction

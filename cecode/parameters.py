@@ -47,7 +47,14 @@ class ParameterTable:
     """
 
     def __init__(self, rows: list[ParameterRow]):
+        if isinstance(rows, (str, bytes)) or not hasattr(rows, "__iter__"):
+            raise TypeError(f"rows: expected a list of ParameterRow, got {type(rows).__name__}")
         self.rows = list(rows)
+        for row in self.rows:
+            if not isinstance(row, ParameterRow):
+                raise TypeError(
+                    f"rows: expected a list of ParameterRow, got a {type(row).__name__}"
+                )
 
     @property
     def total(self) -> int:

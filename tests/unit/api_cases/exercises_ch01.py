@@ -1,0 +1,20 @@
+"""Bad-argument cases for cecode.exercises.ch01 (see tests/unit/test_public_api_validation.py)."""
+
+MODULE = "cecode.exercises.ch01"
+
+
+def _checker():
+    """A checker takes the reader's function; anything else is a TypeError naming fn."""
+    return {
+        "good": lambda: ((lambda *args: 0.0,), {}),
+        "run_good": False,  # the checks run in tests/unit/test_exercises.py
+        "bad_type": ("fn", 42),
+        "no_bad_value": "any callable is an answer to check",
+    }
+
+
+CASES = {
+    "check_softmax": _checker(),
+    "check_logsumexp": _checker(),
+    "check_softmax_with_temperature": _checker(),
+}
