@@ -11,13 +11,14 @@ LINTED := cecode tests benchmarks scripts book
 SITE_STAMP := _build/html/.built-without-warnings
 JB_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
 
-.PHONY: help setup book site pdf test test-python test-notebooks lint format execute bench lab clean
+.PHONY: help setup book site pdf test test-fast test-python test-notebooks lint format execute bench lab clean
 
 help:
 	@echo "make book     build the website into _build/html (creates .venv if missing)"
 	@echo "make site     a full build with no warnings (what make test checks)"
 	@echo "make pdf      the whole book as one PDF (_build/pdf, linked from the site)"
 	@echo "make test     everything CI checks: lint, unit tests, notebooks (nbval), site, browser"
+	@echo "make test-fast  the unit lane only (tests/unit, one torch thread): under a minute"
 	@echo "make execute  re-run notebooks and store normalized outputs (NB=book/01_...ipynb for one)"
 	@echo "make bench    run the benchmarks and print their ratio tables"
 	@echo "make lab      open the book in JupyterLab with the project's kernel"
@@ -53,6 +54,11 @@ lint: setup
 format: setup
 	$(BIN)/ruff check --fix $(LINTED)
 	$(BIN)/ruff format $(LINTED)
+
+# The fast lane: tests/unit (its conftest pins torch to one thread). The book lane, tests/book,
+# (nbval, site, browser, Colab, multi-process) runs with everything else in test-python.
+test-fast: setup
+	$(BIN)/python -m pytest tests/unit -q
 
 test-python: setup
 	$(BIN)/python -m pytest tests -q
