@@ -469,7 +469,7 @@ def check_label_smoothing(label_smoothing: object) -> None:
 
 
 def class_dim_of(input: Tensor) -> int:
-    """The class dimension of a loss input: 0 for an unbatched ``(C,)`` input, else 1.
+    """Return the class dimension of a loss input: 0 for an unbatched ``(C,)`` input, else 1.
 
     Parameters
     ----------

@@ -23,7 +23,7 @@ __all__ = ["TensorCreationRecorder", "largest_tensor_created"]
 
 
 def _real_tensors(tree: Any) -> list[Tensor]:
-    """The tensors in a nested structure of arguments or results; meta tensors hold no data."""
+    """Return the tensors in a nested structure of arguments or results (not meta tensors)."""
     return [t for t in tree_flatten(tree)[0] if isinstance(t, Tensor) and t.device.type != "meta"]
 
 
@@ -67,9 +67,11 @@ class TensorCreationRecorder(TorchDispatchMode):
 
     @property
     def new_buffer_count(self) -> int:
+        """Number of distinct new buffers of at least ``min_buffer_bytes`` seen so far."""
         return len(self._new_buffers)
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[override]
+        """Run the operation ``func`` and record the tensors it returns."""
         out = func(*args, **(kwargs or {}))
         results = _real_tensors(out)
         for t in results:

@@ -170,7 +170,7 @@ def reliability_diagram(probs: Tensor, labels: Tensor, n_bins: int = 15) -> Reli
 
 
 def expected_calibration_error(probs: Tensor, labels: Tensor, n_bins: int = 15) -> float:
-    r"""Expected calibration error of ``probs`` with ``n_bins`` equal-width confidence bins.
+    r"""Compute the expected calibration error of ``probs`` with ``n_bins`` equal-width confidence bins.
 
     .. math::
         \operatorname{ECE} = \sum_{b} \frac{|B_b|}{N}
@@ -203,7 +203,7 @@ def expected_calibration_error(probs: Tensor, labels: Tensor, n_bins: int = 15) 
 
 
 def fit_temperature(logits: Tensor, labels: Tensor, max_iter: int = 100) -> float:
-    r"""The temperature :math:`T` that minimizes the cross-entropy of ``softmax(logits / T)``.
+    r"""Find the temperature :math:`T` that minimizes the cross-entropy of ``softmax(logits / T)``.
 
     Minimizes :math:`\frac{1}{N}\sum_i -\log \operatorname{softmax}(z_i / T)_{y_i}` over
     :math:`\log T` (so that :math:`T` stays positive) with L-BFGS and a strong-Wolfe line search,

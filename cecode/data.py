@@ -192,9 +192,9 @@ def mnist_dataset(
 def load_mnist_tensors(
     train: bool = True, root: str | os.PathLike | None = None, download: bool | None = None
 ) -> tuple[Tensor, Tensor]:
-    """Return the whole MNIST split as normalized float32 tensors, cached per process.
+    r"""Return the whole MNIST split as normalized float32 tensors, cached per process.
 
-    Pixels :math:`p \\in \\{0, \\dots, 255\\}` become :math:`x = (p / 255 - 0.1307) / 0.3081`, the same values
+    Pixels :math:`p \in \{0, \dots, 255\}` become :math:`x = (p / 255 - 0.1307) / 0.3081`, the same values
     as the textbook ``ToTensor()`` + ``Normalize((0.1307,), (0.3081,))`` pipeline, computed once for
     the whole set from torchvision's ``MNIST(...).data`` instead of image by image.
 
@@ -302,6 +302,7 @@ class InMemoryLoader:
         self.generator = torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:
+        """Return the number of batches per epoch, ``ceil(N / batch_size)``."""
         return -(-len(self.images) // self.batch_size)
 
     def index_batches(self) -> list[Tensor]:
@@ -311,6 +312,7 @@ class InMemoryLoader:
         return list(order.split(self.batch_size))
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        """Yield one epoch of ``(images, labels)`` batches."""
         for idx in self.index_batches():
             yield self.images.index_select(0, idx), self.labels.index_select(0, idx)
 
@@ -324,7 +326,7 @@ def mnist_dataloader(
     num_workers: int = 0,
     seed: int = 0,
 ) -> torch.utils.data.DataLoader:
-    """The textbook pipeline: ``DataLoader`` over ``torchvision.datasets.MNIST`` with ``ToTensor`` + ``Normalize``.
+    """Build the textbook pipeline: ``DataLoader`` over ``torchvision.datasets.MNIST`` with ``ToTensor`` + ``Normalize``.
 
     Every item goes through PIL and the transforms one by one, which is simple and general but
     several times slower than :class:`InMemoryLoader` for a data set that fits in memory.

@@ -72,7 +72,7 @@ def _cast(input: Tensor, dtype: torch.dtype | None) -> Tensor:
 
 
 def _shift(input: Tensor, dims: int | tuple[int, ...]) -> Tensor:
-    """The max over ``dims`` (kept, size 1), detached, with non-finite values replaced by 0.
+    """Return the max over ``dims`` (kept, size 1), detached, with non-finite values replaced by 0.
 
     Subtracting it leaves the maths unchanged (it cancels) but keeps ``exp`` from overflowing.
     It is detached because the gradient through the shift is exactly zero. A row whose maximum
@@ -85,8 +85,11 @@ def _shift(input: Tensor, dims: int | tuple[int, ...]) -> Tensor:
 
 
 def _reduce(loss: Tensor, reduction: str, denom: Tensor | float | None = None) -> Tensor:
-    """Reduce per-sample losses: ``"none"`` keeps them, ``"sum"`` adds them, ``"mean"`` divides
-    their sum by ``denom`` (default: the number of losses)."""
+    """Reduce per-sample losses with ``reduction``.
+
+    ``"none"`` keeps them, ``"sum"`` adds them, ``"mean"`` divides their sum by ``denom``
+    (default: the number of losses).
+    """
     if reduction == "none":
         return loss
     if reduction == "sum":
@@ -97,8 +100,10 @@ def _reduce(loss: Tensor, reduction: str, denom: Tensor | float | None = None) -
 def _reduce_backward(
     grad_output: Tensor, reduction: str, denom: Tensor | float | None, shape: torch.Size
 ) -> Tensor:
-    """The derivative of :func:`_reduce`: d(reduced loss)/d(per-sample loss) times the incoming
-    gradient, of the per-sample losses' ``shape``."""
+    """Differentiate :func:`_reduce`: d(reduced loss)/d(per-sample loss) times ``grad_output``.
+
+    The result has the per-sample losses' ``shape`` (a broadcast view for ``"mean"``/``"sum"``).
+    """
     if reduction == "none":
         return grad_output
     if reduction == "mean":
@@ -109,8 +114,11 @@ def _reduce_backward(
 def _class_targets(
     target: Tensor, ignore_index: int, any_ignored: bool
 ) -> tuple[Tensor, Tensor | None]:
-    """``(safe, valid)``: the targets as int64 with ignored ones replaced by class 0, and the
-    mask of the targets that count (``None`` when none is ignored)."""
+    """Split class targets into ``(safe, valid)``.
+
+    ``safe`` holds the targets as int64 with ignored ones replaced by class 0, ``valid`` the mask
+    of the targets that count (``None`` when none is ignored).
+    """
     if target.dtype != torch.int64:
         target = target.long()
     if not any_ignored:
@@ -128,15 +136,17 @@ def _target_weights(weight: Tensor | None, safe: Tensor, valid: Tensor | None) -
 
 
 def _mean_denominator(wy: Tensor | None, valid: Tensor | None) -> Tensor | None:
-    """What ``"mean"`` divides by: the summed weights of the counted targets (their number
-    without weights; ``None``: every sample counts once)."""
+    """Return what ``"mean"`` divides by: the summed weights of the counted targets.
+
+    Without weights it is their number; ``None`` means every sample counts once.
+    """
     if wy is not None:
         return wy.sum()
     return None if valid is None else valid.sum()
 
 
 def _kept(input: Tensor, dims: int | tuple[int, ...]) -> tuple[int, ...]:
-    """``input``'s shape with the reduced ``dims`` set to 1."""
+    """Return ``input``'s shape with the reduced ``dims`` set to 1."""
     reduced = {dims} if isinstance(dims, int) else set(dims)
     return tuple(1 if i in reduced else s for i, s in enumerate(input.shape))
 
@@ -271,7 +281,7 @@ def log_softmax(input: Tensor, dim: int, dtype: torch.dtype | None = None) -> Te
 
 
 def _check_loss_args(input: object, weight: object, reduction: object) -> int:
-    """Common checks of nll_loss and cross_entropy; returns the class dimension."""
+    """Check the arguments nll_loss and cross_entropy share; return the class dimension."""
     _check_input(input)
     assert isinstance(input, Tensor)
     cdim = v.class_dim_of(input)
@@ -354,7 +364,7 @@ def _no_double_backward() -> None:
 
 
 def _weighted_class_sum(buf: Tensor, weight: Tensor | None) -> Tensor:
-    """:math:`\\sum_c w_c\\, b_c` over the class dimension 1, kept (all :math:`w_c = 1` without weights)."""
+    r"""Sum :math:`\sum_c w_c\, b_c` over the class dimension 1, kept (:math:`w_c = 1` without weights)."""
     if weight is None:
         return buf.sum(dim=1, keepdim=True)
     if buf.dim() == 2:
@@ -492,8 +502,11 @@ class _CrossEntropyProb(torch.autograd.Function):
 
 
 def _is_probability_target(input: Tensor, target: Tensor) -> bool:
-    """As in PyTorch: a target of the input's shape holds class probabilities; a floating-point
-    target with as many dimensions as the input is also taken as (mis-shaped) probabilities."""
+    """Tell whether ``target`` holds class probabilities, as PyTorch decides it.
+
+    A target of the input's shape holds class probabilities; a floating-point target with as
+    many dimensions as the input is also taken as (mis-shaped) probabilities.
+    """
     return target.shape == input.shape or (
         target.is_floating_point() and target.dim() == input.dim()
     )

@@ -60,7 +60,7 @@ CHUNK_ELEMENTS = 2**25
 
 
 def default_chunk_size(num_tokens: int, vocab_size: int) -> int:
-    """The default number of tokens per chunk: about ``2**25`` logits per chunk, at most ``num_tokens``.
+    """Return the default number of tokens per chunk: about ``2**25`` logits per chunk, at most ``num_tokens``.
 
     Parameters
     ----------
@@ -109,7 +109,7 @@ def naive_linear_cross_entropy(
     ignore_index: int = -100,
     reduction: str = "mean",
 ) -> Tensor:
-    """The reference: ``F.cross_entropy(hidden @ weight.T, target)``, materializing ``(N, V)`` logits.
+    """Compute the reference ``F.cross_entropy(hidden @ weight.T, target)`` (materializes ``(N, V)``).
 
     Parameters
     ----------

@@ -67,6 +67,7 @@ class ParameterTable:
         return sum(r.count for r in self.rows if r.trainable)
 
     def __len__(self) -> int:
+        """Return the number of rows (parameters)."""
         return len(self.rows)
 
     def _cells(self) -> list[tuple[str, str, str, str]]:
@@ -76,6 +77,7 @@ class ParameterTable:
         ]
 
     def __repr__(self) -> str:
+        """Return the aligned text table with a total line."""
         header = ("name", "shape", "count", "trainable")
         cells = self._cells()
         widths = [max(len(row[i]) for row in [header, *cells]) for i in range(4)]
@@ -131,7 +133,7 @@ def summary(model: nn.Module) -> ParameterTable:
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
-    """Number of parameter elements, the sum of ``p.numel()`` over ``model.parameters()``.
+    """Count the parameter elements, the sum of ``p.numel()`` over ``model.parameters()``.
 
     Parameters
     ----------

@@ -28,7 +28,7 @@ def _epochs(values: Sequence[float]) -> list[int]:
 
 
 def _check_history(name: str, history: object) -> None:
-    """A :class:`cecode.training.History` (or anything with its four metric lists), not empty."""
+    """Check for a non-empty :class:`cecode.training.History` (or anything with its metric lists)."""
     if not all(isinstance(getattr(history, m, None), list) for m in _METRICS):
         raise TypeError(
             f"{name}: expected a cecode.training.History (with {', '.join(_METRICS)} lists), "
@@ -213,14 +213,14 @@ def plot_digits(
     normalized: bool = True,
     size: float = 1.4,
 ):
-    """A grid of digit images with an optional title under each.
+    r"""Draw a grid of digit images with an optional title under each.
 
     Parameters
     ----------
     images : Tensor
         ``(N, 1, 28, 28)`` or ``(N, 28, 28)``.
     titles : sequence of str, optional
-        One short caption per image (e.g. ``"true 4\\npred 9 (0.83)"``).
+        One short caption per image (e.g. ``"true 4\npred 9 (0.83)"``).
     ncols : int
         Images per row.
     normalized : bool

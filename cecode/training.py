@@ -226,7 +226,7 @@ def _batches(x: Tensor, y: Tensor, batch_size: int, generator: torch.Generator, 
 
 
 def _train_epoch(model, batches, loss_fn, optimizer, augment) -> tuple[float, float]:
-    """The loop of the module docstring over one epoch; return mean loss and accuracy.
+    """Run the loop of the module docstring over one epoch; return mean loss and accuracy.
 
     Both metrics come from the forward passes of the epoch (no extra pass over the data).
     """

@@ -81,7 +81,7 @@ class _NotImplemented(Exception):
 
 
 def _fmt(x: float) -> str:
-    """A number rounded to 4 decimals (``nan``, ``inf`` as such)."""
+    """Format a number rounded to 4 decimals (``nan``, ``inf`` as such)."""
     return f"{x:.4f}"
 
 
