@@ -11,7 +11,7 @@ LINTED := cecode tests benchmarks scripts book
 SITE_STAMP := _build/html/.built-without-warnings
 JB_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
 
-.PHONY: help setup book site pdf test test-fast test-python test-notebooks lint format execute bench lab clean
+.PHONY: help setup book site pdf test test-fast test-python test-notebooks test-other-torch lint format execute bench lab clean
 
 help:
 	@echo "make book     build the website into _build/html (creates .venv if missing)"
@@ -19,6 +19,7 @@ help:
 	@echo "make pdf      the whole book as one PDF (_build/pdf, linked from the site)"
 	@echo "make test     everything CI checks: lint, unit tests, notebooks (nbval), site, browser"
 	@echo "make test-fast  the unit lane only (tests/unit, one torch thread): under a minute"
+	@echo "make test-other-torch  chapters (lax) and unit tests under the newest and oldest PyTorch claimed"
 	@echo "make execute  re-run notebooks and store normalized outputs (NB=book/01_...ipynb for one)"
 	@echo "make bench    run the benchmarks and print their ratio tables"
 	@echo "make lab      open the book in JupyterLab with the project's kernel"
@@ -66,9 +67,18 @@ test-python: setup
 test-notebooks: setup
 	$(BIN)/python -m pytest --nbval book --nbval-sanitize-with $(SANITIZE) --nbval-current-env --nbval-cell-timeout=120 -q
 
+# Every chapter in lax mode (asserts, not stored outputs) and the unit tests under the newest
+# PyTorch pip offers and the lowest one pyproject.toml claims, torch:torchvision pairs, each in a
+# cached venv .venv-torch-X.Y.Z (scripts/test_other_torch.sh; ~6 GB and 1-2 min to create each).
+OTHER_TORCH ?= 2.15.0:0.29.2 2.8.0:0.23.0
+test-other-torch:
+	@for pair in $(OTHER_TORCH); do \
+		PYTHON=$(PYTHON) bash scripts/test_other_torch.sh $${pair%%:*} $${pair##*:} || exit 1; \
+	done
+
 # tests/ includes the site in a browser (tests/test_site.py, on the site `make site` built) and a
 # chapter run the way Colab runs it (tests/test_colab.py).
-test: lint site pdf test-python test-notebooks
+test: lint site pdf test-python test-notebooks test-other-torch
 
 execute: setup
 	$(BIN)/python scripts/execute_notebooks.py $(or $(NB),$(NOTEBOOKS))
