@@ -52,3 +52,13 @@ def test_package_does_not_pin_torch_so_colab_keeps_its_own(root):
     for line in pyproject["project"]["dependencies"]:
         requirement = Requirement(line)
         assert all(s.operator != "==" for s in requirement.specifier), f"{line} is pinned"
+
+
+def test_pre_commit_runs_the_pinned_ruff(root, pins):
+    """The hook installs its own ruff (no venv needed): the version requirements.txt pins."""
+    config = yaml.safe_load((root / ".pre-commit-config.yaml").read_text())
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    assert hooks and all(h["entry"].startswith("ruff ") for h in hooks)
+    for hook in hooks:
+        assert hook["language"] == "python"
+        assert hook["additional_dependencies"] == [f"ruff=={pins['ruff']}"]
