@@ -143,7 +143,7 @@ def sigmoid_focal_loss(
     gamma: float = 2,
     reduction: str = "none",
 ) -> Tensor:
-    r"""The focal loss of Lin et al. (2017), as :func:`torchvision.ops.sigmoid_focal_loss`.
+    r"""Compute the focal loss of Lin et al. (2017), as :func:`torchvision.ops.sigmoid_focal_loss`.
 
     With :math:`p = \sigma(z)`, :math:`p_t = p\,t + (1 - p)(1 - t)` (the probability of the
     target) and :math:`\alpha_t = \alpha\, t + (1 - \alpha)(1 - t)`, per element

@@ -37,7 +37,7 @@ __all__ = [
 
 
 def _as_binary(name: str, x: object) -> Tensor:
-    """A bool/0-1 tensor (N,) or (N, L) as float (N, L)."""
+    """Check a bool/0-1 tensor (N,) or (N, L) and return it as float64 (N, L)."""
     v.check_tensor(name, x)
     assert isinstance(x, Tensor)
     if x.dim() not in (1, 2):
@@ -117,7 +117,7 @@ def exact_match(predictions: Tensor, targets: Tensor) -> float:
 
 
 def average_precision(scores: Tensor, targets: Tensor) -> float:
-    """Average precision of ranking ``scores`` against binary ``targets``.
+    r"""Average precision of ranking ``scores`` against binary ``targets``.
 
     Parameters
     ----------
@@ -129,7 +129,7 @@ def average_precision(scores: Tensor, targets: Tensor) -> float:
     Returns
     -------
     float
-        :math:`\\sum_k (R_k - R_{k-1}) P_k` over the distinct thresholds (tied scores form one
+        :math:`\sum_k (R_k - R_{k-1}) P_k` over the distinct thresholds (tied scores form one
         step), as scikit-learn's ``average_precision_score``.
     """
     v.check_floating("scores", scores)

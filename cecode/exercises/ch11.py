@@ -70,11 +70,11 @@ def _prior_bias(targets: Tensor) -> Tensor:
 
 
 def check_prior_bias(fn: Callable[[Tensor], Tensor]) -> CheckReport:
-    """Check ``fn(targets)``, the output biases that start a sigmoid model at the label rates.
+    r"""Check ``fn(targets)``, the output biases that start a sigmoid model at the label rates.
 
     For multi-hot ``targets`` of shape ``(N, L)`` the expected result is, per label,
-    :math:`b_c = \\log(\\pi_c / (1 - \\pi_c))` with :math:`\\pi_c` the fraction of positives of
-    label ``c``, so that :math:`\\sigma(b_c) = \\pi_c`.
+    :math:`b_c = \log(\pi_c / (1 - \pi_c))` with :math:`\pi_c` the fraction of positives of
+    label ``c``, so that :math:`\sigma(b_c) = \pi_c`.
 
     Parameters
     ----------
@@ -132,10 +132,10 @@ def check_pos_weight(fn: Callable[[Tensor], Tensor]) -> CheckReport:
 def check_logit_adjusted_cross_entropy(
     fn: Callable[[Tensor, Tensor, Tensor, float], Tensor],
 ) -> CheckReport:
-    """Check ``fn(logits, target, class_counts, tau)``, the logit-adjusted cross-entropy.
+    r"""Check ``fn(logits, target, class_counts, tau)``, the logit-adjusted cross-entropy.
 
     The expected result is the mean cross-entropy of the shifted logits
-    :math:`z_j + \\tau \\log \\pi_j`, :math:`\\pi_j` = ``class_counts / class_counts.sum()``
+    :math:`z_j + \tau \log \pi_j`, :math:`\pi_j` = ``class_counts / class_counts.sum()``
     (Menon et al., 2021).
 
     Parameters
