@@ -329,7 +329,7 @@ def test_backward_is_softmax_minus_target():
     t = torch.tensor([0, 5, 2, 2])
     (grad,) = torch.autograd.grad(cf.cross_entropy(x, t), x)
     torch.testing.assert_close(grad, (torch.softmax(x, 1) - F.one_hot(t, 6)) / 4)
-    assert cf.cross_entropy(x, t).grad_fn.name().startswith("_CrossEntropyIndex")
+    assert type(cf.cross_entropy(x, t).grad_fn).__name__.startswith("_CrossEntropyIndex")
 
 
 @pytest.mark.parametrize(
@@ -347,7 +347,7 @@ def test_every_option_runs_through_the_custom_function(kw, probs):
     t = torch.softmax(x.detach(), 1) if probs else torch.tensor([[0, 1], [2, 3], [0, 0]])
     if probs:
         kw = {k: val for k, val in kw.items() if k != "ignore_index"}
-    name = cf.cross_entropy(x, t, **kw).grad_fn.name()
+    name = type(cf.cross_entropy(x, t, **kw).grad_fn).__name__
     assert name == ("_CrossEntropyProbBackward" if probs else "_CrossEntropyIndexBackward")
 
 
