@@ -40,3 +40,11 @@ document.addEventListener("DOMContentLoaded", () => {
   if (document.readyState === "complete") start();
   else window.addEventListener("load", start);
 })();
+
+// Figures fit the column, which on a phone makes small print in them (axis labels, the digit
+// captions of chapter 5) hard to read: a tap shows the figure at its full size, scrolling inside
+// its own box; another tap fits it again.
+document.addEventListener("click", (event) => {
+  const image = event.target.closest("article figure img, article div.cell_output img");
+  if (image) image.classList.toggle("zoomed");
+});

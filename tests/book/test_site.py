@@ -546,6 +546,7 @@ def test_solutions_are_collapsed_until_clicked(visits, page):
     if first.count():
         first.click()
         assert first.locator("xpath=..").get_attribute("open") is not None
+        first.click()  # folded again: the other tests look at the same page
 
 
 def test_search_works_offline(browser, server):
@@ -879,3 +880,21 @@ def test_running_page_says_what_a_new_reader_needs(site):
     assert "{{" not in text, "an unfilled substitution"
     assert "execution_report.html" in page, "no link to the execution report"
     assert any(link.endswith("running.html") for link in _parse(_html_path(TOC["root"])).links)
+
+
+def test_a_tap_shows_a_figure_at_full_size_on_a_phone(visits):
+    visit = visits("book/01_logits_softmax", "phone")
+    image = visit.page.locator("article figure img").first
+    if not image.count():
+        pytest.skip("no figure on the page")
+    image.scroll_into_view_if_needed()
+    before = image.bounding_box()["width"]
+    natural = image.evaluate("i => i.naturalWidth")
+    image.click()
+    try:
+        assert image.bounding_box()["width"] >= min(natural, before) - 1
+        width = visit.page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], "the zoomed figure widens the page"
+    finally:
+        image.click()
+    assert abs(image.bounding_box()["width"] - before) < 1
