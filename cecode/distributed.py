@@ -30,6 +30,12 @@ the work is done. Every process is stopped when the run ends, also when a rank f
 times out. :func:`run_data_parallel_demo` uses it to run both variants with a real DDP model
 and returns their losses and gradients next to the single-process full-batch reference. The
 functions the ranks run live in this module so that ``spawn`` can import them.
+
+**Vocabulary parallelism** (chapter 13). :func:`vocab_parallel_cross_entropy` computes the
+cross-entropy when each rank holds a contiguous slice of the vocabulary's logits, with three
+all-reduces of ``N`` numbers in the forward pass and no communication in the backward pass;
+:func:`run_vocab_parallel_demo` runs it (and PyTorch's ``loss_parallel``) in real processes, and
+:func:`vocab_parallel_bytes` counts the bytes each rank sends.
 """
 
 from __future__ import annotations
@@ -59,6 +65,10 @@ __all__ = [
     "make_demo_data",
     "run_data_parallel_demo",
     "run_ranks",
+    "vocab_parallel_cross_entropy",
+    "vocab_parallel_bytes",
+    "chunk_widths",
+    "run_vocab_parallel_demo",
 ]
 
 LOOPBACK = "127.0.0.1"
@@ -439,3 +449,367 @@ def run_data_parallel_demo(
         "ranks_agree": agree,
         "exit_codes": exit_codes,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Vocabulary-parallel cross-entropy (chapter 13): each rank holds a slice of the vocabulary
+# --------------------------------------------------------------------------------------------
+
+
+def _vp_layout(local_logits: Tensor, target: Tensor, ignore_index: int, group) -> tuple[int, int]:
+    """Return this rank's offset in the vocabulary and the full ``V``, checked on all ranks.
+
+    One ``all_gather`` of 5 integers per rank: the slice width, the row count and the minimum,
+    maximum and sum of the targets (a cheap check that every rank holds the same targets).
+    Every rank sees the same table, so a bad input raises the same error on every rank.
+    """
+    world, rank = dist.get_world_size(group), dist.get_rank(group)
+    lo, hi = (int(m) for m in torch.aminmax(target))
+    info = torch.tensor(
+        [local_logits.shape[1], local_logits.shape[0], lo, hi, int(target.sum())],
+        dtype=torch.int64,
+    )
+    gathered = [torch.empty_like(info) for _ in range(world)]
+    dist.all_gather(gathered, info, group=group)
+    table = torch.stack(gathered)
+    if bool((table[:, 1] != table[0, 1]).any()):
+        raise ValueError(
+            "local_logits: expected the same number of rows N on every process, "
+            f"got {table[:, 1].tolist()} on ranks 0..{world - 1}"
+        )
+    if bool((table[:, 2:] != table[0, 2:]).any()):
+        raise ValueError(
+            "target: expected the same targets (global class indices) on every process, "
+            "got different targets on different ranks"
+        )
+    vocab_size = int(table[:, 0].sum())
+    bad = ((target < 0) | (target >= vocab_size)) & (target != ignore_index)
+    if bool(bad.any()):
+        pos = int(bad.nonzero()[0, 0])
+        raise ValueError(
+            f"target: expected class indices in [0, {vocab_size}) (the full vocabulary of all "
+            f"ranks' slices) or ignore_index={ignore_index}, got {int(target[pos])} at "
+            f"position {pos}"
+        )
+    return int(table[:rank, 0].sum()), vocab_size
+
+
+class _VocabParallelCrossEntropy(torch.autograd.Function):
+    """Forward: three all-reduces of ``N`` numbers; backward: no communication at all."""
+
+    @staticmethod
+    def forward(ctx, local_logits, target, offset, ignore_index, reduction, group):
+        z = local_logits
+        if z.dtype in (torch.float16, torch.bfloat16):
+            z = z.float()  # the loss is computed in float32, as under autocast
+        z_max = z.max(dim=1).values
+        dist.all_reduce(z_max, op=dist.ReduceOp.MAX, group=group)  # 1: the global max
+        exp = (z - z_max[:, None]).exp_()
+        sum_exp = exp.sum(dim=1)
+        dist.all_reduce(sum_exp, group=group)  # 2: the sum of exponentials
+        counted = target != ignore_index
+        local_target = target - offset
+        here = counted & (local_target >= 0) & (local_target < z.shape[1])
+        idx = local_target.clamp(0, z.shape[1] - 1)
+        shifted_target = z.gather(1, idx[:, None]).squeeze(1) - z_max
+        shifted_target = torch.where(here, shifted_target, torch.zeros_like(shifted_target))
+        dist.all_reduce(shifted_target, group=group)  # 3: the target's (shifted) logit
+        loss = torch.where(counted, sum_exp.log() - shifted_target, torch.zeros_like(sum_exp))
+        probs = exp.div_(sum_exp[:, None])  # this rank's slice of softmax(z)
+        ctx.save_for_backward(probs, idx, here, counted)
+        ctx.reduction, ctx.in_dtype = reduction, local_logits.dtype
+        if reduction == "sum":
+            loss = loss.sum()
+        elif reduction == "mean":
+            loss = loss.sum() / counted.sum()
+        return loss.to(local_logits.dtype)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_loss):
+        probs, idx, here, counted = ctx.saved_tensors
+        grad = probs.clone()  # the local slice of softmax - one-hot
+        rows = here.nonzero().squeeze(1)
+        grad[rows, idx[rows]] -= 1.0
+        weight = counted.to(grad.dtype) * grad_loss.to(grad.dtype)
+        if ctx.reduction == "mean":
+            weight = weight / counted.sum().clamp(min=1)
+        grad.mul_(weight[:, None])
+        return grad.to(ctx.in_dtype), None, None, None, None, None
+
+
+def _check_vp_args(local_logits, target, group, ignore_index, reduction) -> None:
+    """Check the arguments of :func:`vocab_parallel_cross_entropy` (no communication)."""
+    v.check_floating("local_logits", local_logits)
+    if local_logits.dim() != 2 or local_logits.shape[1] == 0:
+        raise ValueError(
+            "local_logits: expected shape (N, V_local) with V_local >= 1, "
+            f"got shape {v.shape_str(local_logits.shape)}"
+        )
+    v.check_nonempty("local_logits", local_logits)
+    v.check_tensor("target", target)
+    if target.dtype != torch.int64:
+        raise TypeError(
+            f"target: expected global class indices of dtype torch.int64, got {target.dtype}"
+        )
+    if tuple(target.shape) != (local_logits.shape[0],):
+        raise ValueError(
+            f"target: expected shape ({local_logits.shape[0]},) (one class index per row), "
+            f"got shape {v.shape_str(target.shape)}"
+        )
+    v.check_int("ignore_index", ignore_index)
+    v.check_reduction(reduction)
+    if group is not None and not isinstance(group, dist.ProcessGroup):
+        raise TypeError(
+            f"group: expected a torch.distributed.ProcessGroup or None, got {type(group).__name__}"
+        )
+    if not (dist.is_available() and dist.is_initialized()):
+        raise RuntimeError(
+            "vocab_parallel_cross_entropy: expected an initialised process group, got none; "
+            "call torch.distributed.init_process_group first (one process per vocabulary slice)"
+        )
+
+
+def vocab_parallel_cross_entropy(
+    local_logits: Tensor,
+    target: Tensor,
+    *,
+    group: dist.ProcessGroup | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Cross-entropy when each process holds a contiguous slice of the vocabulary's logits.
+
+    Rank :math:`r` of ``group`` holds the columns :math:`[o_r, o_r + V_r)` of the full logits
+    :math:`z \in \mathbb{R}^{N \times V}` (slices contiguous in rank order, of any widths, as
+    Megatron-LM's column-parallel output layer produces them). With
+    :math:`z_{\max,n} = \max_j z_{nj}` and :math:`S_n = \sum_j e^{z_{nj} - z_{\max,n}}`,
+
+    .. math::
+        \ell_n = \log S_n - (z_{n y_n} - z_{\max,n}),
+
+    which needs three all-reduces of :math:`N` numbers each (the max, :math:`S_n`, and the
+    target's shifted logit, which only one rank holds) and never the full :math:`N \times V`
+    logits. The gradient with respect to the local slice is the local slice of
+    :math:`\operatorname{softmax}(z_n) - e_{y_n}` (times the reduction's weight), so the backward
+    pass needs no communication. Before that, one ``all_gather`` of 5 integers per rank checks
+    that the ranks agree on ``N`` and the targets and gives each rank its offset :math:`o_r`.
+    Half-precision logits are computed in float32; the result has the input's dtype.
+
+    Parameters
+    ----------
+    local_logits : Tensor
+        This rank's slice, shape ``(N, V_r)``, floating point.
+    target : Tensor
+        Global class indices in ``[0, V)`` (or ``ignore_index``), shape ``(N,)``, int64, the
+        same on every rank.
+    group : torch.distributed.ProcessGroup, optional
+        The ranks that share the vocabulary; default the whole world.
+    ignore_index : int, default -100
+        Rows with this target count neither in the loss nor in the mean's denominator.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        As in :func:`torch.nn.functional.cross_entropy`.
+
+    Returns
+    -------
+    Tensor
+        Equal to ``F.cross_entropy(full_logits, target, ignore_index=ignore_index,
+        reduction=reduction)`` on every rank: shape ``()`` or ``(N,)``.
+
+    Raises
+    ------
+    TypeError
+        If ``local_logits`` is not a floating tensor, ``target`` not int64, ``group`` not a
+        process group.
+    ValueError
+        For a wrong shape or reduction, a target outside ``[0, V)``, or ranks that disagree on
+        ``N`` or the targets (raised on every rank alike, so none waits forever).
+    RuntimeError
+        If no process group is initialised.
+    """
+    _check_vp_args(local_logits, target, group, ignore_index, reduction)
+    offset, _ = _vp_layout(local_logits, target, ignore_index, group)
+    return _VocabParallelCrossEntropy.apply(
+        local_logits, target, offset, ignore_index, reduction, group
+    )
+
+
+def vocab_parallel_bytes(
+    n_rows: int, vocab_size: int, world_size: int, logits_dtype: torch.dtype = torch.bfloat16
+) -> dict[str, int]:
+    r"""Bytes each rank sends for the loss: vocabulary-parallel versus gathering the logits.
+
+    With ring algorithms, an all-reduce of :math:`M` numbers sends
+    :math:`2 \frac{R-1}{R} M` numbers per rank and an all-gather of slices of :math:`M/R`
+    numbers sends :math:`(R-1) M / R` per rank.
+
+    Parameters
+    ----------
+    n_rows : int
+        Tokens ``N``.
+    vocab_size : int
+        ``V`` (assumed divisible by ``world_size`` for the gather).
+    world_size : int
+        Ranks ``R`` sharing the vocabulary.
+    logits_dtype : torch.dtype, default torch.bfloat16
+        The dtype of the logits that would be gathered.
+
+    Returns
+    -------
+    dict
+        ``all_reduces``: three all-reduces of ``N`` float32 numbers; ``layout``: the
+        ``all_gather`` of 5 int64 per rank; ``gather_logits``: an all-gather of the
+        ``(N, V / R)`` slices; all in bytes per rank.
+    """
+    v.check_positive_int("n_rows", n_rows)
+    v.check_positive_int("vocab_size", vocab_size)
+    v.check_positive_int("world_size", world_size)
+    if not isinstance(logits_dtype, torch.dtype) or not logits_dtype.is_floating_point:
+        raise TypeError(f"logits_dtype: expected a floating torch.dtype, got {logits_dtype!r}")
+    r = world_size
+    item = torch.empty((), dtype=logits_dtype).element_size()
+    return {
+        "all_reduces": 3 * 2 * (r - 1) * n_rows * 4 // r,
+        "layout": (r - 1) * 5 * 8,
+        "gather_logits": (r - 1) * n_rows * (vocab_size // r) * item,
+    }
+
+
+def chunk_widths(vocab_size: int, world_size: int) -> list[int]:
+    """Return the slice widths of ``torch.chunk`` and DTensor's ``Shard``: ``ceil(V / R)`` each.
+
+    Parameters
+    ----------
+    vocab_size : int
+        ``V``.
+    world_size : int
+        ``R``.
+
+    Returns
+    -------
+    list of int
+        The widths of ranks ``0 .. R - 1`` (the last ones may be smaller, or 0).
+    """
+    v.check_positive_int("vocab_size", vocab_size)
+    v.check_positive_int("world_size", world_size)
+    size = -(-vocab_size // world_size)
+    return [min(size, max(vocab_size - r * size, 0)) for r in range(world_size)]
+
+
+def _loss_parallel_rank(
+    rank: int, world_size: int, logits: Tensor, target: Tensor, reduction: str, grad_none: Tensor
+) -> tuple[Tensor, Tensor]:
+    """PyTorch's own version on this rank: a DTensor sharded on the class dim, ``loss_parallel``."""
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import DTensor, Replicate, Shard
+    from torch.distributed.tensor.parallel import loss_parallel
+
+    mesh = init_device_mesh("cpu", (world_size,))
+    widths = chunk_widths(logits.shape[1], world_size)
+    start = sum(widths[:rank])
+    local = logits[:, start : start + widths[rank]].clone().requires_grad_()
+    d_logits = DTensor.from_local(
+        local, mesh, [Shard(1)], run_check=False, shape=logits.shape, stride=logits.stride()
+    )
+    d_target = DTensor.from_local(target, mesh, [Replicate()], run_check=False)
+    with loss_parallel():
+        loss = F.cross_entropy(d_logits, d_target, reduction=reduction).to_local()
+        (loss * grad_none).sum().backward() if reduction == "none" else loss.backward()
+    return loss.detach(), local.grad
+
+
+def _vp_demo_rank(
+    rank: int,
+    world_size: int,
+    logits: Tensor,
+    target: Tensor,
+    widths: list[int],
+    grad_none: Tensor,
+    with_loss_parallel: bool,
+) -> dict:
+    """One rank of :func:`run_vocab_parallel_demo`: every reduction, cecode's and PyTorch's."""
+    start = sum(widths[:rank])
+    out: dict[str, object] = {}
+    for reduction in v.REDUCTIONS:
+        local = logits[:, start : start + widths[rank]].clone().requires_grad_()
+        loss = vocab_parallel_cross_entropy(local, target, reduction=reduction)
+        loss.backward(grad_none if reduction == "none" else None)
+        out[f"loss_{reduction}"], out[f"grad_{reduction}"] = loss.detach(), local.grad
+        if with_loss_parallel:
+            lp = _loss_parallel_rank(rank, world_size, logits, target, reduction, grad_none)
+            out[f"lp_loss_{reduction}"], out[f"lp_grad_{reduction}"] = lp
+    return out
+
+
+def run_vocab_parallel_demo(
+    world_size: int = 2,
+    *,
+    widths: list[int] | None = None,
+    n_rows: int = 6,
+    seed: int = 0,
+    loss_parallel: bool = True,
+    timeout: float = 60.0,
+) -> dict[str, object]:
+    """Run :func:`vocab_parallel_cross_entropy` (and ``loss_parallel``) in ``world_size`` processes.
+
+    The caller's process makes full float64 logits ``(N, V)`` with ``V = sum(widths)`` and
+    targets (every third one ignored, ``-100``); rank ``r`` gets columns
+    ``sum(widths[:r]) .. sum(widths[:r + 1])``. Each rank computes the loss with every reduction
+    and its gradient (for ``"none"``, weighted by fixed random numbers), and, if
+    ``loss_parallel``, the same with PyTorch's
+    :func:`torch.distributed.tensor.parallel.loss_parallel` on a DTensor sharded on the class
+    dimension (whose slices are :func:`chunk_widths`, whatever ``widths`` is).
+
+    Parameters
+    ----------
+    world_size : int, default 2
+        Processes (gloo, 127.0.0.1), started and stopped by :func:`run_ranks`.
+    widths : list of int, optional
+        The slice widths, one per rank, each >= 1; default 5 per rank.
+    n_rows : int, default 6
+        Rows ``N``.
+    seed : int, default 0
+        Seed of the logits, targets and gradient weights.
+    loss_parallel : bool, default True
+        Also run PyTorch's ``loss_parallel``.
+    timeout : float, default 60.0
+        Seconds, see :func:`run_ranks`.
+
+    Returns
+    -------
+    dict
+        ``logits``, ``target``, ``grad_weights`` (the inputs); for each reduction ``r``:
+        ``loss_r`` (rank 0's value), ``grad_r`` (the ranks' gradient slices concatenated,
+        ``(N, V)``), and with ``loss_parallel`` ``lp_loss_r``, ``lp_grad_r``; ``ranks_agree``
+        (every rank got the same loss values) and ``exit_codes``.
+    """
+    v.check_positive_int("world_size", world_size)
+    widths = [5] * world_size if widths is None else list(widths)
+    if len(widths) != world_size:
+        raise ValueError(f"widths: expected {world_size} widths (one per rank), got {len(widths)}")
+    for w in widths:
+        v.check_positive_int("widths", w)
+    v.check_positive_int("n_rows", n_rows)
+    v.check_int("seed", seed)
+    v.check_bool("loss_parallel", loss_parallel)
+    g = torch.Generator().manual_seed(seed)
+    logits = 3 * torch.randn(n_rows, sum(widths), generator=g, dtype=torch.float64)
+    target = torch.randint(sum(widths), (n_rows,), generator=g)
+    target[::3] = -100
+    grad_none = torch.rand(n_rows, generator=g, dtype=torch.float64)
+    results, exit_codes = run_ranks(
+        _vp_demo_rank,
+        world_size,
+        (logits, target, widths, grad_none, loss_parallel),
+        timeout=timeout,
+        caller="run_vocab_parallel_demo",
+    )
+    out: dict[str, object] = {"logits": logits, "target": target, "grad_weights": grad_none}
+    keys = [k for k in results[0] if "loss" in k]
+    for key in keys:
+        out[key] = results[0][key]
+        grad_key = key.replace("loss", "grad")
+        out[grad_key] = torch.cat([res[grad_key] for res in results], dim=1)
+    out["ranks_agree"] = all(torch.equal(res[k], results[0][k]) for res in results for k in keys)
+    out["exit_codes"] = exit_codes
+    return out
