@@ -26,7 +26,8 @@ Colab fold the same cells:
   which is why a solution cell prints nothing that gives the answer away. The website drops the
   ``# @title`` line again (``book/_ext/book_site.py``).
 - a cell tagged ``hide-input`` (long checks that are not the point being made) is folded behind
-  "Show the checks" unless it sets its own prompt, and opens with its source collapsed in Jupyter.
+  "Show the checks" ("Show the code" when it asserts nothing) unless it sets its own prompt, and
+  opens with its source collapsed in Jupyter.
 - the old ``# NBVAL_IGNORE_OUTPUT`` first line is removed and replaced by the ``nbval-ignore-output``
   tag (readers copy the code; the tag is invisible).
 
@@ -62,6 +63,8 @@ SOLUTION_TAG = "solution"
 COLAB_TITLE = "# @title Solution"
 SOLUTION_PROMPTS = {"code_prompt_show": "Show solution", "code_prompt_hide": "Hide solution"}
 CHECKS_PROMPTS = {"code_prompt_show": "Show the checks", "code_prompt_hide": "Hide the checks"}
+CODE_PROMPTS = {"code_prompt_show": "Show the code", "code_prompt_hide": "Hide the code"}
+_ASSERT_LINE = re.compile(r"^\s*assert\b", re.MULTILINE)
 _OVERWRITTEN_BY_CR = re.compile(r"[^\n\r]*\r(?!\n)")
 _COLAB_TITLE_LINE = re.compile(r"\A\s*#\s*@title\b")
 
@@ -114,8 +117,10 @@ def normalize_cell_metadata(cell: nbformat.NotebookNode) -> None:
     elif "hide-input" in tags:
         metadata.setdefault("jupyter", {})["source_hidden"] = True
         mystnb = metadata.setdefault("mystnb", {})
-        if "code_prompt_show" not in mystnb:
-            mystnb.update(CHECKS_PROMPTS)
+        ours = (CHECKS_PROMPTS["code_prompt_show"], CODE_PROMPTS["code_prompt_show"])
+        if mystnb.get("code_prompt_show", ours[0]) in ours:  # a prompt of the cell's own stays
+            checks = _ASSERT_LINE.search(cell.source)
+            mystnb.update(CHECKS_PROMPTS if checks else CODE_PROMPTS)
 
 
 def normalize_outputs(outputs: list) -> list:

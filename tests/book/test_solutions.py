@@ -74,8 +74,10 @@ def test_normalization_folds_a_solution_and_replaces_the_ignore_comment():
     own = nbformat.v4.new_code_cell(
         "pass", metadata={"tags": ["hide-input"], "mystnb": {"code_prompt_show": "Show setup"}}
     )
-    for cell in (solution, ignored, checks, own):
+    code = nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["hide-input"]})
+    for cell in (solution, ignored, checks, own, code):
         execute_notebooks.normalize_cell_metadata(cell)
+    assert code.metadata["mystnb"]["code_prompt_show"] == "Show the code"
     assert solution.source == "# @title Solution\nx = 1\nassert x == 1"
     assert solution.metadata["tags"] == ["solution", "hide-cell"]
     assert solution.metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
