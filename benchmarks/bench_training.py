@@ -36,7 +36,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from cecode import data, training
+from cecode import data, evaluation, training
 from cecode.models import MLP
 
 BATCH_SIZE = 64
@@ -115,9 +115,9 @@ def main() -> None:
     torch.set_flush_denormal(False)
 
     acc = {
-        "textbook": training.evaluate(model_a, test)[1],
-        "in-memory": training.evaluate(model_m, test)[1],
-        "cecode": training.evaluate(model_b, test)[1],
+        "textbook": evaluation.evaluate(model_a, test)[1],
+        "in-memory": evaluation.evaluate(model_m, test)[1],
+        "cecode": evaluation.evaluate(model_b, test)[1],
     }
     med = {k: statistics.median(v) for k, v in times.items()}
     load_after = os.getloadavg()
