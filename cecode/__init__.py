@@ -12,7 +12,9 @@ One module per concern; import the one you need, e.g. ``from cecode import funct
 - :mod:`cecode.binary`, :mod:`cecode.classification_metrics`, :mod:`cecode.multilabel` -- losses on
   sigmoid outputs, metrics for binary, multi-label and imbalanced classes, multi-digit images
 - :mod:`cecode.calibration`, :mod:`cecode.large_vocab`, :mod:`cecode.distributed` -- calibrated
-  probabilities and cross-entropy at scale
+  probabilities and cross-entropy at scale (and the vocabulary-parallel loss)
+- :mod:`cecode.text`, :mod:`cecode.stability` -- Tiny Shakespeare as characters; the z-loss and
+  logit soft-capping of large language models
 """
 
 __version__ = "0.1.0"
