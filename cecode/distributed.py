@@ -75,7 +75,7 @@ LOOPBACK = "127.0.0.1"
 
 
 def find_free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now (the operating system picks it).
+    """Return a TCP port on 127.0.0.1 that is free right now (the operating system picks it).
 
     Returns
     -------
@@ -94,7 +94,7 @@ def make_demo_data(
     vocab_size: int = 6,
     seed: int = 0,
 ) -> dict[str, Tensor]:
-    """A small batch split evenly into ranks whose numbers of counted tokens differ.
+    """Make a small batch split evenly into ranks whose numbers of counted tokens differ.
 
     Parameters
     ----------
@@ -112,12 +112,15 @@ def make_demo_data(
     -------
     dict
         ``hidden (R * tokens_per_rank, D)``, ``target (R * tokens_per_rank,)`` and
-        ``weight (V, D)``; rank ``r`` gets rows ``r * tokens_per_rank`` to ``(r + 1) * tokens_per_rank``.
+        ``weight (V, D)``; rank ``r`` gets rows ``r * tokens_per_rank`` to
+        ``(r + 1) * tokens_per_rank``.
 
     Raises
     ------
+    TypeError
+        If ``counted_per_rank`` is not a tuple of int or a size is not an int.
     ValueError
-        If a count is not in ``[0, tokens_per_rank]``.
+        If a count is not in ``[0, tokens_per_rank]`` or a size is below 1.
     """
     if not isinstance(counted_per_rank, (tuple, list)):
         raise TypeError(
@@ -155,7 +158,19 @@ def full_batch_reference(data: dict[str, Tensor]) -> tuple[float, Tensor]:
     -------
     tuple
         The loss (float) and the gradient with respect to ``data["weight"]``, ``(V, D)``.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a dict.
+    ValueError
+        If it lacks one of the keys ``hidden``, ``target``, ``weight``.
     """
+    if not isinstance(data, dict):
+        raise TypeError(f"data: expected a dict from make_demo_data, got {type(data).__name__}")
+    missing = [k for k in ("hidden", "target", "weight") if k not in data]
+    if missing:
+        raise ValueError(f"data: expected the keys hidden, target, weight, got {sorted(data)}")
     weight = data["weight"].clone().requires_grad_()
     loss = F.cross_entropy(data["hidden"] @ weight.T, data["target"])
     loss.backward()
@@ -218,7 +233,7 @@ def _stop(processes: list) -> None:
 
 
 def _failure(caller: str, rank: int, exitcode: int | None, folder: Path) -> RuntimeError:
-    """The error for a rank that ended without a result: its own error, or how it died."""
+    """Build the error for a rank that ended without a result: its error, or how it died."""
     err = folder / f"rank{rank}.err"
     if err.exists():
         return RuntimeError(f"{caller}: rank {rank} failed: {err.read_text()}")
@@ -363,7 +378,7 @@ def _demo_rank(rank: int, world_size: int, data: dict[str, Tensor], fail_rank: i
 
 
 def _demo_counts(world_size: int, counted_per_rank: object) -> tuple[int, ...]:
-    """The checked counted tokens per rank (default ``(7, 2)`` for two ranks)."""
+    """Check the counted tokens per rank (default ``(7, 2)`` for two ranks)."""
     if counted_per_rank is None:
         return (7, 2) if world_size == 2 else tuple(8 - r % 8 for r in range(world_size))
     if not isinstance(counted_per_rank, (tuple, list)):

@@ -35,10 +35,10 @@ def _count_problem(fn: Callable, sizes: list[int], expected: int) -> str | None:
 
 
 def check_count_parameters(fn: Callable[[list[int]], int]) -> CheckReport:
-    """Check ``fn(sizes)``: the number of parameters of a stack of ``nn.Linear`` layers.
+    r"""Check ``fn(sizes)``: the number of parameters of a stack of ``nn.Linear`` layers.
 
     ``sizes = [n_0, n_1, ..., n_k]`` describes ``Linear(n_0, n_1)``, ..., ``Linear(n_{k-1},
-    n_k)``, each with a bias, so the answer is :math:`\\sum_i (n_{i-1} n_i + n_i)`. The
+    n_k)``, each with a bias, so the answer is :math:`\sum_i (n_{i-1} n_i + n_i)`. The
     expected numbers are counted by PyTorch (``sum(p.numel() for p in model.parameters())``)
     and compared exactly.
 

@@ -26,12 +26,12 @@ def _probs(n: int, c: int, seed: int, scale: float = 2.0) -> Tensor:
 def check_expected_calibration_error(
     fn: Callable[[Tensor, Tensor, int], Tensor | float],
 ) -> CheckReport:
-    """Check ``fn(probs, target, n_bins)``, the ECE with ``n_bins`` equal-width bins.
+    r"""Check ``fn(probs, target, n_bins)``, the ECE with ``n_bins`` equal-width bins.
 
     The expected value is :func:`cecode.calibration.expected_calibration_error`: bin ``b``
-    holds the predictions whose confidence :math:`\\max_j p_j` lies in
+    holds the predictions whose confidence :math:`\max_j p_j` lies in
     :math:`(b / M, (b + 1) / M]`, and the ECE is
-    :math:`\\sum_b \\frac{|B_b|}{N} |\\operatorname{acc}(B_b) - \\operatorname{conf}(B_b)|`.
+    :math:`\sum_b \frac{|B_b|}{N} |\operatorname{acc}(B_b) - \operatorname{conf}(B_b)|`.
 
     Parameters
     ----------
