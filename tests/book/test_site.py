@@ -437,7 +437,11 @@ def test_page_loads_cleanly_and_stays_on_this_machine(visits, page):
 
 
 # Raw TeX that reached the reader: display/inline delimiters, or $...$ that dollarmath missed.
-RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^\s$][^$\n]{0,200}[^\s$]\$|\$[^\s$]\$")
+# (also TeX commands left over when markdown broke a formula, e.g. a line starting with "+ ")
+RAW_TEX = re.compile(
+    r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^\s$][^$\n]{0,200}[^\s$]\$|\$[^\s$]\$"
+    r"|\\(frac|sum_|operatorname|mathrm|varepsilon|big)\b"
+)
 PROSE_TEXT = """() => {
   const skip = 'pre, code, script, style, mjx-container, .cell_output, .output, .highlight';
   const walker = document.createTreeWalker(document.querySelector('article') || document.body, NodeFilter.SHOW_TEXT);
