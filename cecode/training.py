@@ -180,9 +180,21 @@ def _show(bar, history: History) -> None:
 
 
 def _check_fit_arguments(
-    model, train, val, epochs, batch_size, lr, weight_decay, patience, seed, progress, **hooks
+    model,
+    train,
+    val,
+    epochs,
+    batch_size,
+    lr,
+    weight_decay,
+    early_stopping_patience,
+    seed,
+    progress,
+    optimizer,
+    **hooks,
 ) -> tuple[Tensor, Tensor]:
     """Check :func:`fit`'s arguments (``hooks``: the optional callables); return ``train``."""
+    patience = early_stopping_patience
     v.check_module("model", model)
     x, y = v.check_labeled_data("train", train)
     if val is not None:
@@ -200,7 +212,6 @@ def _check_fit_arguments(
             )
     v.check_int("seed", seed)
     v.check_bool("progress", progress)
-    optimizer = hooks.pop("optimizer")
     if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(
             f"optimizer: expected a torch.optim.Optimizer or None, got {type(optimizer).__name__}"
@@ -365,22 +376,7 @@ def fit(
     The model is left in training mode; :func:`cecode.evaluation.evaluate` and :func:`cecode.evaluation.predict` switch to eval mode
     themselves.
     """
-    x, y = _check_fit_arguments(
-        model,
-        train,
-        val,
-        epochs,
-        batch_size,
-        lr,
-        weight_decay,
-        early_stopping_patience,
-        seed,
-        progress,
-        loss_fn=loss_fn,
-        augment=augment,
-        optimizer=optimizer,
-        lr_schedule=lr_schedule,
-    )
+    x, y = _check_fit_arguments(**locals())  # every argument of fit, by name
     loss_fn = F.cross_entropy if loss_fn is None else loss_fn
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
