@@ -19,12 +19,12 @@ Colab fold the same cells:
 
 - a cell tagged ``solution`` gets the tag ``hide-cell`` (the website folds its input *and* output
   behind a "Show solution" toggle: ``mystnb.code_prompt_show``/``code_prompt_hide``), Jupyter's
-  ``jupyter.source_hidden`` and ``jupyter.outputs_hidden`` (JupyterLab, Notebook 7 and VS Code open
-  it collapsed), and Colab's form view: ``colab.cellView = "form"`` with a first line
-  ``# @title Solution``. Colab ignores the ``jupyter`` keys and hides a cell's code only in form
-  view, which needs a ``# @title`` line (without one it shows the code); it never hides outputs,
-  which is why a solution cell prints nothing that gives the answer away. The website drops the
-  ``# @title`` line again (``book/_ext/book_site.py``).
+  ``jupyter.source_hidden`` and ``jupyter.outputs_hidden`` (nbformat's keys: JupyterLab and
+  Notebook 7 open the cell collapsed), and Colab's form view: ``colab.cellView = "form"`` with a
+  first line ``# @title Solution``. Colab documents no support for the ``jupyter`` keys; what it
+  does is hide a cell's code in form view, which needs a ``# @title`` line (without one the code
+  shows). Form view does not hide outputs, which is why a solution cell prints nothing that gives
+  the answer away. The website drops the ``# @title`` line again (``book/_ext/book_site.py``).
 - a cell tagged ``hide-input`` (long checks that are not the point being made) is folded behind
   "Show the checks" ("Show the code" when it asserts nothing) unless it sets its own prompt, and
   opens with its source collapsed in Jupyter.
