@@ -22,10 +22,15 @@ from __future__ import annotations
 def _script_key(script) -> tuple:
     # The same inline script comes once with filename None and once with "" (Sphinx's registry).
     attributes = getattr(script, "attributes", {}) or {}
-    return (getattr(script, "filename", str(script)) or "", tuple(sorted(attributes.items())))
+    return (
+        getattr(script, "filename", str(script)) or "",
+        tuple(sorted(attributes.items())),
+    )
 
 
-def _drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> None:
+def _drop_duplicate_scripts(
+    app, pagename, templatename, context, doctree
+) -> None:
     scripts = context.get("script_files")
     if not scripts:
         return
