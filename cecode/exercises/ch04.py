@@ -32,9 +32,9 @@ def _smoothed(target: Tensor, num_classes: int, eps: float) -> Tensor:
 
 
 def check_smoothed_targets(fn: Callable[[Tensor, int, float], Tensor]) -> CheckReport:
-    """Check ``fn(target, num_classes, label_smoothing)``, the label-smoothed target distribution.
+    r"""Check ``fn(target, num_classes, label_smoothing)``, the label-smoothed target distribution.
 
-    The expected result is :math:`(1 - \\varepsilon)\\, \\text{one\\_hot}(y) + \\varepsilon / C`, the
+    The expected result is :math:`(1 - \varepsilon)\, \text{one\_hot}(y) + \varepsilon / C`, the
     distribution that ``F.cross_entropy(..., label_smoothing=eps)`` uses.
 
     Parameters
@@ -59,10 +59,10 @@ def check_smoothed_targets(fn: Callable[[Tensor, int, float], Tensor]) -> CheckR
 
 
 def check_weighted_cross_entropy(fn: Callable[[Tensor, Tensor, Tensor], Tensor]) -> CheckReport:
-    """Check ``fn(logits, target, weight)`` against ``F.cross_entropy(logits, target, weight=weight)``.
+    r"""Check ``fn(logits, target, weight)`` against ``F.cross_entropy(logits, target, weight=weight)``.
 
     Remember that the weighted mean divides by the sum of the weights of the targets,
-    :math:`\\sum_n w_{y_n}`, not by ``N``.
+    :math:`\sum_n w_{y_n}`, not by ``N``.
 
     Parameters
     ----------
@@ -150,10 +150,10 @@ def _masked_soft(logits: Tensor, target: Tensor, mask: Tensor) -> Tensor:
 def check_masked_soft_cross_entropy(
     fn: Callable[[Tensor, Tensor, Tensor], Tensor],
 ) -> CheckReport:
-    """Check ``fn(logits, target, mask)``: the mean cross-entropy over the masked-in rows.
+    r"""Check ``fn(logits, target, mask)``: the mean cross-entropy over the masked-in rows.
 
-    The expected result is :math:`\\sum_n m_n \\ell_n / \\max(\\sum_n m_n, 1)` with
-    :math:`\\ell_n = -\\sum_j t_{n,j} \\log p_{n,j}`: the mean over the real tokens, and 0
+    The expected result is :math:`\sum_n m_n \ell_n / \max(\sum_n m_n, 1)` with
+    :math:`\ell_n = -\sum_j t_{n,j} \log p_{n,j}`: the mean over the real tokens, and 0
     (not ``nan``) when the mask is all ``False``.
 
     Parameters

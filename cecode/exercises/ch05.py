@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from cecode._validate import check_callable
 from cecode.exercises._checking import Case, CheckReport, randint, randn, run_cases
 
 __all__ = ["check_train_step", "check_evaluate", "check_confusion_matrix"]
@@ -67,6 +68,7 @@ def check_train_step(fn: Callable) -> CheckReport:
     CheckReport
         ``print(report)`` says which cases failed and how.
     """
+    check_callable("fn", fn)
     specs = [
         ("the loss of the first step", "sgd", 1, "losses"),
         ("the parameters after one SGD step", "sgd", 1, "parameters"),
@@ -117,6 +119,7 @@ def check_evaluate(fn: Callable) -> CheckReport:
     CheckReport
         ``print(report)`` says which cases failed and how.
     """
+    check_callable("fn", fn)
     images, labels = randn(10, 5, seed=90), randint(3, 10, seed=91)
     specs = [
         ("10 examples in batches of 5", 0.0, 5),

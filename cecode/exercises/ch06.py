@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor
 
+from cecode._validate import check_callable
 from cecode.exercises._checking import Case, CheckReport, randn, run_cases
 
 __all__ = ["check_early_stopping", "check_inverted_dropout", "check_l2_penalty"]
@@ -44,6 +45,7 @@ def check_early_stopping(fn: Callable[[list[float], int], tuple[int, int]]) -> C
     CheckReport
         ``print(report)`` says which cases failed and how.
     """
+    check_callable("fn", fn)
     specs = [
         ("a loss that keeps falling (never stops)", [0.9, 0.7, 0.6, 0.55, 0.52], 2),
         ("a minimum at epoch 3, patience 2", [0.9, 0.7, 0.6, 0.65, 0.7, 0.8, 0.9], 2),
@@ -108,12 +110,12 @@ def check_inverted_dropout(fn: Callable[[Tensor, Tensor, float, bool], Tensor]) 
 
 
 def check_l2_penalty(fn: Callable[[list[Tensor], float], Tensor]) -> CheckReport:
-    """Check ``fn(parameters, weight_decay)``: the L2 penalty :math:`\\frac{\\lambda}{2} \\lVert\\theta\\rVert^2`.
+    r"""Check ``fn(parameters, weight_decay)``: the L2 penalty of weight decay.
 
-    The expected result is ``weight_decay / 2`` times the sum of the squares of every entry
-    of every tensor in ``parameters``; its gradient with respect to a parameter
-    :math:`\\theta` is :math:`\\lambda \\theta`, what Adam's ``weight_decay`` adds to the
-    gradient.
+    The expected result is :math:`\frac{\lambda}{2} \sum_\theta \lVert\theta\rVert^2`:
+    ``weight_decay / 2`` times the sum of the squares of every entry of every tensor in
+    ``parameters``. Its gradient with respect to a parameter :math:`\theta` is
+    :math:`\lambda \theta`, what Adam's ``weight_decay`` adds to the gradient.
 
     Parameters
     ----------
@@ -126,6 +128,7 @@ def check_l2_penalty(fn: Callable[[list[Tensor], float], Tensor]) -> CheckReport
     CheckReport
         ``print(report)`` says which cases failed and how.
     """
+    check_callable("fn", fn)
     weight, bias = randn(3, 4, seed=120), randn(3, seed=121)
     specs = [
         ("one tensor", [weight], 0.01),

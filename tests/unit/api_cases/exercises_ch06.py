@@ -1,0 +1,20 @@
+"""Bad-argument cases for cecode.exercises.ch06 (see tests/unit/test_public_api_validation.py)."""
+
+MODULE = "cecode.exercises.ch06"
+
+
+def _checker():
+    """A checker takes the reader's function; anything else is a TypeError naming fn."""
+    return {
+        "good": lambda: ((lambda *args: 0.0,), {}),
+        "run_good": False,  # the checks run in tests/unit/test_exercises_ch04_06.py
+        "bad_type": ("fn", 42),
+        "no_bad_value": "any callable is an answer to check",
+    }
+
+
+CASES = {
+    "check_early_stopping": _checker(),
+    "check_inverted_dropout": _checker(),
+    "check_l2_penalty": _checker(),
+}
