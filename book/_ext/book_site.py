@@ -17,6 +17,7 @@
 - **Execution report.** The directive ``execution-report`` renders ``book/execution_report.json``
   (written by scripts/execute_notebooks.py) as a table: per chapter, the run time, the Python
   and PyTorch versions the stored outputs come from, and the date.
+- **Quick links** at the end of every page: glossary, notation, the generated index and the PDF.
 - **Repository address as a substitution.** ``{{ repository_url }}`` in a page is the
   ``repository.url`` of ``_config.yml`` (one place to change it).
 - **Assets.** ``book/_assets`` (in ``html_static_path``): the site's CSS (outputs wrap, tables
@@ -142,6 +143,33 @@ def _add_colab_badge(app, pagename, templatename, context, doctree) -> None:
     if end >= 0:
         end += len("</h1>")
         context["body"] = body[:end] + BADGE.format(url=url) + body[end:]
+
+
+# ---------------------------------------------------------------- quick links
+
+QUICK_LINKS = [
+    ("Glossary", "book/glossary", False),
+    ("Notation", "book/notation", False),
+    ("Index", "genindex", False),
+    ("The book as a PDF", "cross-entropy-book.pdf", True),
+]
+
+
+def _add_quick_links(app, pagename, templatename, context, doctree) -> None:
+    """Glossary, notation, index and PDF linked at the end of every page of the book."""
+    if doctree is None or app.builder.name != "html" or "body" not in context:
+        return
+    pathto = context["pathto"]
+    links = [
+        f'<a class="reference internal" href="{pathto(target, resource)}">{text}</a>'
+        for text, target, resource in QUICK_LINKS
+        if resource or target == "genindex" or target in app.env.all_docs
+    ]
+    context["body"] += (
+        '<nav class="book-quick-links" aria-label="Reference">'
+        + " · ".join(links)
+        + "</nav>"
+    )
 
 
 # ------------------------------------------- code blocks: Colab's "# @title", the repository
@@ -270,6 +298,7 @@ def _config_inited(app, config) -> None:
 def setup(app):
     app.connect("config-inited", _config_inited)
     app.connect("html-page-context", _add_colab_badge)
+    app.connect("html-page-context", _add_quick_links)
     app.connect("doctree-read", _fix_code_blocks)
     app.add_directive("execution-report", ExecutionReport)
     app.add_css_file("book_site.css")

@@ -902,3 +902,12 @@ def test_a_tap_shows_a_figure_at_full_size_on_a_phone(visits):
     finally:
         image.click()
     assert abs(image.bounding_box()["width"] - before) < 1
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_every_page_links_the_glossary_index_and_pdf(site, page):
+    links = _parse(_html_path(page[0])).links
+    for target in ("glossary.html", "notation.html", "genindex.html", "cross-entropy-book.pdf"):
+        if target == f"{Path(page[0]).name}.html":
+            continue  # a page does not link itself
+        assert any(link.split("#")[0].endswith(target) for link in links), f"no link to {target}"
