@@ -5,7 +5,7 @@ How the site is built and served
 - ``make test`` runs ``make site`` first: a full, fresh ``jupyter-book build . -W -n --keep-going
   --all`` into ``_build/html`` (warnings are errors, and ``--all`` re-reads every page so no
   warning hides behind Sphinx's cache).
-- Run on their own (``pytest tests/test_site.py``), these tests build the site once per session,
+- Run on their own (``pytest tests/book/test_site.py``), these tests build the site once per session,
   with ``jupyter-book build . -W -n --keep-going --all``, if ``_build/html`` is missing or older than any
   of its sources (the stamp ``_build/html/.built-without-warnings``, written by ``make site`` and
   by that fixture after a build with no warnings).
