@@ -12,7 +12,11 @@ How the site is built and served
 - The built folder is served by a local ``http.server`` on 127.0.0.1 and a free port, and opened in
   Debian's ``chromium`` (``/usr/bin/chromium``) driven by Playwright. Every request that would
   leave 127.0.0.1 is blocked and recorded; launch links are links, not requests.
-- A full-page screenshot of every page is written to ``_build/screenshots/<page>.png``.
+- A full-page screenshot of every page is written to ``_build/screenshots/<page>.png`` (1366 px
+  wide) and, by the reader tests of issue 12, ``<page>-desktop.png`` (1366x900) and
+  ``<page>-phone.png`` (390x844).
+- ``CECODE_SITE_AS_BUILT=1`` tests ``_build/html`` as it is (no rebuild when sources are newer),
+  for a shared tree where others are editing the chapters.
 
 Without the browser these tests skip locally (``apt-get install -y chromium``); in CI
 (``CI=true``) they fail instead. ``CECODE_CHROMIUM`` names another Chromium binary.
