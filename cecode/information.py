@@ -39,7 +39,7 @@ KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
 
 
 def entropy(logits: Tensor, dim: int = -1) -> Tensor:
-    r"""The entropy :math:`H(p)` of :math:`p = \operatorname{softmax}(z)`, computed from the logits.
+    r"""Compute the entropy :math:`H(p)` of :math:`p = \operatorname{softmax}(z)` from the logits.
 
     .. math::
 

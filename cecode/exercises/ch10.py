@@ -27,10 +27,10 @@ def _entropy_bits(counts: Tensor) -> Tensor:
 
 
 def check_entropy_bits(fn: Callable[[Tensor], Tensor]) -> CheckReport:
-    """Check ``fn(counts)``, the entropy in bits of the frequencies ``counts / counts.sum()``.
+    r"""Check ``fn(counts)``, the entropy in bits of the frequencies ``counts / counts.sum()``.
 
-    The expected result is :math:`H = -\\sum_j f_j \\log_2 f_j` with :math:`f_j = c_j / \\sum_k
-    c_k` and :math:`0 \\log 0 = 0` (a class that never occurs contributes nothing).
+    The expected result is :math:`H = -\sum_j f_j \log_2 f_j` with :math:`f_j = c_j / \sum_k
+    c_k` and :math:`0 \log 0 = 0` (a class that never occurs contributes nothing).
 
     Parameters
     ----------
@@ -113,10 +113,10 @@ def _distribution_inputs() -> list[tuple[str, Tensor, Tensor]]:
 
 
 def check_kl_per_row(fn: Callable[[Tensor, Tensor], Tensor]) -> CheckReport:
-    """Check ``fn(target, logits)``: :math:`\\mathrm{KL}(t \\,\\Vert\\, p)` of each row.
+    r"""Check ``fn(target, logits)``: :math:`\mathrm{KL}(t \,\Vert\, p)` of each row.
 
     The expected result is :math:`H(t, p) - H(t)` per row, with :math:`p =
-    \\operatorname{softmax}(z)` and :math:`0 \\log 0 = 0` in :math:`H(t)`.
+    \operatorname{softmax}(z)` and :math:`0 \log 0 = 0` in :math:`H(t)`.
 
     Parameters
     ----------
@@ -133,10 +133,10 @@ def check_kl_per_row(fn: Callable[[Tensor, Tensor], Tensor]) -> CheckReport:
 
 
 def check_mean_kl(fn: Callable[[Tensor, Tensor], Tensor]) -> CheckReport:
-    """Check ``fn(logits, target)``: the mean over rows of :math:`\\mathrm{KL}(t \\,\\Vert\\, p)`.
+    r"""Check ``fn(logits, target)``: the mean over rows of :math:`\mathrm{KL}(t \,\Vert\, p)`.
 
-    The expected result is :math:`\\frac{1}{N} \\sum_n \\mathrm{KL}(t^{(n)} \\,\\Vert\\,
-    \\operatorname{softmax}(z^{(n)}))`, what ``F.kl_div`` returns with the right input, argument
+    The expected result is :math:`\frac{1}{N} \sum_n \mathrm{KL}(t^{(n)} \,\Vert\,
+    \operatorname{softmax}(z^{(n)}))`, what ``F.kl_div`` returns with the right input, argument
     order and reduction.
 
     Parameters
