@@ -39,6 +39,11 @@ the number of rounds small (``--rounds``). Usage::
 
     python benchmarks/bench_large_vocab.py             # 32k and 128k
     python benchmarks/bench_large_vocab.py --vocab 32768 --rounds 3
+
+Besides printing the table, the script writes it with the date, the machine, the PyTorch
+version and the settings to ``benchmarks/results/bench_large_vocab.json`` (``--results``), the
+file chapter 9 reads and prints: the chapter shows a measured table, not typed numbers. The
+``torch`` variant needs PyTorch >= 2.13 (``F.linear_cross_entropy``); older versions skip it.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ LABELS = {
     "cecode": "cecode chunked_linear_cross_entropy",
     "torch": "F.linear_cross_entropy (auto chunks)",
 }
+KEYS = {label: key for key, label in LABELS.items()}
 MiB = 2**20
 
 
@@ -147,6 +153,11 @@ def main() -> None:
         help="rounds per vocabulary size (one number for all, or one per size)",
     )
     parser.add_argument("--worker", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--results",
+        default=os.path.join(os.path.dirname(__file__), "results", "bench_large_vocab.json"),
+        help="where to write the table as JSON ('' for nowhere)",
+    )
     args = parser.parse_args()
 
     if args.worker:
@@ -154,7 +165,9 @@ def main() -> None:
         return
 
     import torch
+    import torch.nn.functional as F
 
+    variants = [v for v in VARIANTS if v != "torch" or hasattr(F, "linear_cross_entropy")]
     rounds = (
         args.rounds if len(args.rounds) == len(args.vocab) else args.rounds[:1] * len(args.vocab)
     )
@@ -166,9 +179,9 @@ def main() -> None:
     )
     rows = []
     for vocab, n_rounds in zip(args.vocab, rounds, strict=True):
-        results: dict[str, list[dict]] = {name: [] for name in VARIANTS}
+        results: dict[str, list[dict]] = {name: [] for name in variants}
         for r in range(n_rounds):
-            for name in VARIANTS:
+            for name in variants:
                 res = run_worker(name, args, vocab)
                 results[name].append(res)
                 print(
@@ -185,7 +198,7 @@ def main() -> None:
             }
             for name, res in results.items()
         }
-        for name in VARIANTS:
+        for name in variants:
             m, base = med[name], med["naive"]
             rows.append(
                 (
@@ -199,7 +212,7 @@ def main() -> None:
                     m["cpu_seconds"] / base["cpu_seconds"],
                 )
             )
-        losses = [results[name][0]["loss"] for name in VARIANTS]
+        losses = [results[name][0]["loss"] for name in variants]
         assert max(losses) - min(losses) < 1e-4 * abs(losses[0]), f"losses differ: {losses}"
 
     header = (
@@ -220,6 +233,43 @@ def main() -> None:
             f"| {label} | {vocab} | {mem:.0f} | {mem_r:.3f} | {sec:.2f} | {sec_r:.2f} "
             f"| {cpu:.2f} | {cpu_r:.2f} |"
         )
+    if args.results:
+        write_results(args, rounds, rows, torch.__version__)
+
+
+def machine() -> str:
+    """Describe this machine: architecture, number of CPUs and the CPU model (Linux)."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        model = names[0] if names else model
+    except OSError:
+        pass
+    return f"{platform.machine()}, {os.cpu_count()} CPUs, {model}"
+
+
+def write_results(args: argparse.Namespace, rounds: list[int], rows: list, version: str) -> None:
+    """Save the table with when, where and how it was measured (read by chapter 9)."""
+    keys = ("variant", "vocab", "loss_memory_mib", "memory_ratio", "wall_seconds", "wall_ratio")
+    keys += ("cpu_seconds", "cpu_ratio")
+    record = {
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "torch": version,
+        "machine": machine(),
+        "load_average_at_end": round(os.getloadavg()[0], 1),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset"),
+        "tokens": args.tokens,
+        "hidden": args.hidden,
+        "dtype": "float32",
+        "rounds": dict(zip(map(str, args.vocab), rounds, strict=True)),
+        "rows": [{"key": KEYS[row[0]], **dict(zip(keys, row, strict=True))} for row in rows],
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
+    with open(args.results, "w") as f:
+        json.dump(record, f, indent=1)
+        f.write("\n")
+    print(f"written to {args.results}")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,9 @@ fi
 if [[ -z ${CECODE_DATA_DIR:-} && -d ../shared/data/MNIST/raw ]]; then
     export CECODE_DATA_DIR=$PWD/../shared/data
 fi
-"$venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit
+# Both lanes run even if the first fails; the exit status is the worse of the two.
+status=0
+"$venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit || status=$?
 "$venv/bin/python" -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
-    --nbval-cell-timeout=300 book
+    --nbval-cell-timeout=300 book || status=$?
+exit "$status"
