@@ -3,7 +3,7 @@
 A named check is a function that runs the reader's function itself and returns ``None`` when
 all is well, else one line saying what went wrong; :func:`run_checks` turns a list of them
 into a :class:`~cecode.exercises._checking.CheckReport`, with the same handling of
-``NotImplementedError`` and of errors as :func:`~cecode.exercises._checking.run_cases`. Each
+``NotImplementedError`` and of errors as ``_checking.run_cases``. Each
 check runs with a copy of the random state, so a checker leaves the reader's random numbers
 alone (a ``Dropout`` in a checked model draws some).
 """
