@@ -13,6 +13,8 @@ One module per concern; import the one you need, e.g. ``from cecode import funct
   sigmoid outputs, metrics for binary, multi-label and imbalanced classes, multi-digit images
 - :mod:`cecode.calibration`, :mod:`cecode.large_vocab`, :mod:`cecode.distributed` -- calibrated
   probabilities and cross-entropy at scale (and the vocabulary-parallel loss)
+- :mod:`cecode.distillation`, :mod:`cecode.contrastive` -- knowledge distillation from soft
+  targets; InfoNCE and CLIP's loss as cross-entropy over a similarity matrix
 - :mod:`cecode.text`, :mod:`cecode.stability` -- Tiny Shakespeare as characters; the z-loss and
   logit soft-capping of large language models
 """
