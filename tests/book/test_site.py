@@ -615,7 +615,7 @@ TOO_WIDE = """() => {
 }"""
 
 
-@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+@pytest.mark.parametrize("page", [*PAGES, ("genindex", None)], ids=_page_id)
 def test_no_page_is_wider_than_a_phone(visits, page):
     visit = visits(page[0], "phone")
     _screenshot(visit, page[0], "phone")
