@@ -219,7 +219,8 @@ def record(path: Path, timings: dict, report: Path = REPORT) -> None:
         key = path.resolve().relative_to(ROOT).as_posix()
     except ValueError:
         return  # a notebook outside the book (tests) is not reported
-    lock = report.with_name(f".{report.name}.lock")
+    lock = ROOT / "_build" / ".execution_report.lock"  # ignored by git
+    lock.parent.mkdir(exist_ok=True)
     with open(lock, "w") as handle, contextlib.ExitStack() as stack:
         fcntl.flock(handle, fcntl.LOCK_EX)
         stack.callback(fcntl.flock, handle, fcntl.LOCK_UN)
