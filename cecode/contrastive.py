@@ -16,7 +16,7 @@ cross-entropy of these rows with the targets ``arange(N)``,
 .. math::
 
     L_{\mathrm{InfoNCE}} = \frac{1}{N} \sum_{n} \Big( -Z_{nn} + \log \sum_{m} e^{Z_{nm}} \Big)
-    = \texttt{cross\_entropy}(Z, \texttt{arange}(N)),
+    = \mathtt{cross\_entropy}(Z, \mathtt{arange}(N)),
 
 and the loss of **CLIP** (Radford et al., 2021) is the mean of the cross-entropy over the rows
 (each :math:`a_n` picks its :math:`b`) and over the columns (each :math:`b_m` picks its
@@ -173,8 +173,8 @@ def clip_loss(
     .. math::
 
         Z = s \, \hat A \hat B^\top, \qquad s = \min(e^{\theta}, s_{\max}), \qquad
-        L = \tfrac12 \Big(\texttt{cross\_entropy}(Z, \texttt{arange}(N))
-        + \texttt{cross\_entropy}(Z^\top, \texttt{arange}(N))\Big).
+        L = \tfrac12 \Big(\mathtt{cross\_entropy}(Z, \mathtt{arange}(N))
+        + \mathtt{cross\_entropy}(Z^\top, \mathtt{arange}(N))\Big).
 
     The rows classify each image among the :math:`N` texts of the batch, the columns each
     text among the images. :math:`\theta` is the *log* of the scale, CLIP's learnable
