@@ -382,6 +382,54 @@ def test_weight_requires_grad_with_class_indices_raises_like_torch():
         )
 
 
+# The common case (2-D logits, 1-D int64 targets, no weights or smoothing) skips the tensor
+# checks; gather raises for a target out of range and the full checks then run.
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("seed_grad", [1.0, 0.0, -2.5])
+def test_common_case_matches_torch(reduction, seed_grad):
+    x = _randn(5, 7, seed=30, dtype=torch.float64).requires_grad_(True)
+    t = torch.tensor([0, 6, 3, 3, 1])
+    ours, ref = (
+        cf.cross_entropy(x, t, reduction=reduction),
+        F.cross_entropy(x, t, reduction=reduction),
+    )
+    torch.testing.assert_close(ours, ref)
+    g = torch.full_like(ref, seed_grad)
+    torch.testing.assert_close(
+        torch.autograd.grad(ours, x, g)[0], torch.autograd.grad(ref, x, g)[0]
+    )
+    assert torch.autograd.gradcheck(lambda z: cf.cross_entropy(z, t, reduction=reduction), (x,))
+
+
+@pytest.mark.parametrize("ignore_index", [-100, 7, 9])
+def test_common_case_with_ignored_targets(ignore_index):
+    x = _randn(4, 7, seed=31, dtype=torch.float32).requires_grad_(True)
+    t = torch.tensor([2, ignore_index, 5, ignore_index])
+    ours, ref = (f(x, t, ignore_index=ignore_index) for f in (cf.cross_entropy, F.cross_entropy))
+    torch.testing.assert_close(ours, ref)
+    torch.testing.assert_close(torch.autograd.grad(ours, x)[0], torch.autograd.grad(ref, x)[0])
+
+
+@pytest.mark.parametrize("bad", [7, -1, 12])
+def test_common_case_target_out_of_range_names_target(bad):
+    x = _randn(4, 7, seed=32, dtype=torch.float32).requires_grad_(True)
+    with pytest.raises(
+        ValueError, match=rf"target: expected class indices in \[0, 7\).* got {bad} at position 2"
+    ):
+        cf.cross_entropy(x, torch.tensor([0, 1, bad, 3]))
+
+
+def test_common_case_creates_no_tensor_for_checks():
+    x = _randn(64, 10, seed=33, dtype=torch.float32).requires_grad_(True)
+    t = torch.randint(0, 10, (64,), generator=torch.Generator().manual_seed(0))
+    with torch.profiler.profile() as prof:
+        cf.cross_entropy(x, t)
+    names = {e.name for e in prof.events()}
+    assert "aten::aminmax" not in names and "aten::_local_scalar_dense" not in names
+
+
 def test_nll_loss_is_twice_differentiable():
     x = _randn(3, 4, seed=20, dtype=torch.float64).requires_grad_(True)
     t = torch.tensor([0, 3, -100])
