@@ -556,7 +556,7 @@ def _is_plain_call(
     the full checks, which name the argument and the bad value. (On a GPU an index out of range
     is a device-side assert, not an exception, so the fast path is for the CPU only.)
     """
-    return (
+    if not (
         weight is None
         and type(label_smoothing) in (float, int)
         and label_smoothing == 0
@@ -565,13 +565,17 @@ def _is_plain_call(
         and type(ignore_index) is int
         and isinstance(input, Tensor)
         and isinstance(target, Tensor)
-        and input.dim() == 2
-        and target.dim() == 1
-        and input.is_floating_point()
-        and target.dtype == torch.int64
+        and input.ndim == 2
+        and target.ndim == 1
+    ):
+        return False
+    n, c = input.shape
+    return (
+        input.is_floating_point()
+        and target.dtype is torch.int64
         and input.is_cpu
-        and 0 < input.shape[0] == target.shape[0]
-        and not -1 < ignore_index < input.shape[1]  # (also True for C = 0: gather raises)
+        and 0 < n == target.shape[0]
+        and not -1 < ignore_index < c  # (also True for c = 0: gather raises)
     )
 
 
