@@ -411,8 +411,10 @@ class _CrossEntropyIndex(torch.autograd.Function):
     ) -> Tensor:
         ctx.eps, ctx.reduction = eps, reduction
         safe, valid = _class_targets(target.unsqueeze(1), ignore_index, any_ignored)
-        buf = input - _shift(input, 1)  # the one full-size buffer: x - m, later exp(x - m)
-        picked = buf.gather(1, safe)  # x_y - m
+        picked = input.gather(1, safe)  # x_y, first: it raises for a target out of range
+        m = _shift(input, 1)
+        buf = input - m  # the one full-size buffer: x - m, later exp(x - m)
+        picked.sub_(m)  # x_y - m
         if weight is None and eps == 0.0 and valid is None:  # one-hot targets: the common case
             buf.exp_()
             sumexp = buf.sum(dim=1, keepdim=True)
