@@ -647,6 +647,7 @@ def cross_entropy(
         except RuntimeError:  # from gather? Then a target is out of range (ValueError) or ignored
             if not v.check_class_targets(target, input, ignore_index):
                 raise  # an error of another kind (e.g. out of memory)
+        return _CrossEntropyIndex.apply(input, target, None, ignore_index, reduction, 0.0, True)
     cdim = _check_loss_args(input, weight, reduction)
     v.check_label_smoothing(label_smoothing)
     v.check_tensor("target", target)
