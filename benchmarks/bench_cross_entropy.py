@@ -9,8 +9,10 @@ Every measurement records two clocks: the CPU time of the calling thread
 (``time.thread_time_ns``) and the wall time (``time.perf_counter_ns``). **The ratios in the
 table use CPU time**, with torch single-threaded (``--threads 1``, the default): on a shared
 machine the wall time also counts the time the process waits for a core while other processes
-run (on a 2-core machine with load average 13 it varied 2-3x between runs), but the thread's own
-CPU time does not, so CPU-time ratios reproduce within a few percent under load. With one
+run, but the thread's own CPU time does not. Measured on 2 cores at load average 13-16, a call's
+wall time was about 3x its CPU time and the wall-time ratio at (64, 10) moved between 1.52x and
+1.65x from run to run, while the CPU-time ratio stayed within 1.49x-1.53x (``nice -n -5`` changed
+neither); on the idle machine both gave 1.46x. With one
 thread, every operation runs on the calling thread, so its CPU time is all the work done. The
 wall-time ratio is printed next to it; on an idle machine the two agree. With more threads
 (``--threads 2``) the CPU time of the calling thread misses the work of the other threads, so
