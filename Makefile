@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SANITIZE := tests/nbval_sanitize.cfg
 NOTEBOOKS := $(sort $(wildcard book/[0-9][0-9]_*.ipynb))
 LINTED := cecode tests benchmarks scripts book
-# Written after a build with no warnings; tests/test_site.py rebuilds when sources are newer.
+# Written after a build with no warnings; tests/book/test_site.py rebuilds when sources are newer.
 SITE_STAMP := _build/html/.built-without-warnings
 JB_BUILD := $(BIN)/jupyter-book build . -W -n --keep-going
 
@@ -76,8 +76,8 @@ test-other-torch:
 		PYTHON=$(PYTHON) bash scripts/test_other_torch.sh $${pair%%:*} $${pair##*:} || exit 1; \
 	done
 
-# tests/ includes the site in a browser (tests/test_site.py, on the site `make site` built) and a
-# chapter run the way Colab runs it (tests/test_colab.py).
+# tests/ includes the site in a browser (tests/book/test_site.py, on the site `make site` built) and a
+# chapter run the way Colab runs it (tests/book/test_colab.py).
 test: lint site pdf test-python test-notebooks test-other-torch
 
 execute: setup

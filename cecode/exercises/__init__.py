@@ -5,7 +5,7 @@ Chapter ``N``'s exercises use :mod:`cecode.exercises.chNN` only (no checker serv
     from cecode.exercises import ch01
 
     report = ch01.check_softmax(my_softmax)
-    print(report)   # e.g. "1 of 7 checks failed: - fails for logits of magnitude 1000: ..."
+    print(report)  # e.g. "1 of 7 checks failed: ..."
 
 Each ``check_*`` function takes the reader's function, runs it on named, deterministic cases and
 compares the results with PyTorch's; it returns a :class:`CheckReport` (see
