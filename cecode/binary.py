@@ -75,8 +75,8 @@ def binary_cross_entropy_with_logits(
     input's shape (both 1 when not given):
 
     .. math::
-        \ell = w \big[(1 - t)\, z - (1 + (w_+ - 1)\, t) \log \sigma(z)\big]
-             = -w \big[w_+\, t \log \sigma(z) + (1 - t) \log(1 - \sigma(z))\big].
+        \ell &= w \big[(1 - t)\, z - (1 + (w_+ - 1)\, t) \log \sigma(z)\big] \\
+             &= -w \big[w_+\, t \log \sigma(z) + (1 - t) \log(1 - \sigma(z))\big].
 
     A ``pos_weight`` of :math:`k` counts each positive target as :math:`k` copies of it.
 

@@ -172,9 +172,9 @@ def clip_loss(
 
     .. math::
 
-        Z = s \, \hat A \hat B^\top, \qquad s = \min(e^{\theta}, s_{\max}), \qquad
-        L = \tfrac12 \Big(\mathtt{cross\_entropy}(Z, \mathtt{arange}(N))
-        + \mathtt{cross\_entropy}(Z^\top, \mathtt{arange}(N))\Big).
+        Z &= s \, \hat A \hat B^\top, \qquad s = \min(e^{\theta}, s_{\max}), \\
+        L &= \tfrac12 \Big(\mathtt{cross\_entropy}(Z, \mathtt{arange}(N)) \\
+          &\qquad + \mathtt{cross\_entropy}(Z^\top, \mathtt{arange}(N))\Big).
 
     The rows classify each image among the :math:`N` texts of the batch, the columns each
     text among the images. :math:`\theta` is the *log* of the scale, CLIP's learnable

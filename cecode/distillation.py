@@ -76,9 +76,9 @@ def distillation_loss(
 
     .. math::
 
-        L = \alpha \, T^2 \, \frac{1}{N} \sum_{n} \mathrm{KL}\big(
-            \operatorname{softmax}(v_n / T) \,\Vert\, \operatorname{softmax}(z_n / T)\big)
-            + (1 - \alpha) \, \frac{1}{N} \sum_n -\log \operatorname{softmax}(z_n)_{y_n}.
+        L = {}& \alpha \, T^2 \, \frac{1}{N} \sum_{n} \mathrm{KL}\big(
+            \operatorname{softmax}(v_n / T) \,\Vert\, \operatorname{softmax}(z_n / T)\big) \\
+            &{}+ (1 - \alpha) \, \frac{1}{N} \sum_n -\log \operatorname{softmax}(z_n)_{y_n}.
 
     The KL term is ``F.kl_div`` with the student's log-probabilities as ``input``, the
     teacher's as target (``log_target=True``) and ``reduction="batchmean"``. The teacher's

@@ -5,9 +5,9 @@ For a target distribution :math:`t` and the model's :math:`p = \operatorname{sof
 
 .. math::
 
-    H(t) = -\sum_j t_j \log t_j, \qquad
-    H(t, p) = -\sum_j t_j \log p_j, \qquad
-    \mathrm{KL}(t \,\Vert\, p) = \sum_j t_j \log \frac{t_j}{p_j} = H(t, p) - H(t) .
+    H(t) &= -\sum_j t_j \log t_j, \qquad
+    H(t, p) = -\sum_j t_j \log p_j, \\
+    \mathrm{KL}(t \,\Vert\, p) &= \sum_j t_j \log \frac{t_j}{p_j} = H(t, p) - H(t) .
 
 - :func:`entropy` computes :math:`H(\operatorname{softmax}(z))` from logits, stably: through
   log-softmax, never :math:`\log` of a probability that underflowed to zero.

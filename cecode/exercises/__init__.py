@@ -1,6 +1,6 @@
 """Checkers for the exercises at the end of each chapter, one module per chapter.
 
-Chapter ``N``'s exercises use :mod:`cecode.exercises.chNN` only (no checker serves two chapters)::
+Chapter ``N``'s exercises use ``cecode.exercises.chNN`` only (no checker serves two chapters)::
 
     from cecode.exercises import ch01
 
