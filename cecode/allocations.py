@@ -44,8 +44,6 @@ class TensorCreationRecorder(TorchDispatchMode):
     largest_bytes : int
         Size in bytes of the largest tensor any operation returned (a view counts with its own
         ``numel() * element_size()``).
-    new_buffer_count : int
-        Number of distinct new buffers of at least ``min_buffer_bytes`` (0 if not requested).
 
     Examples
     --------
@@ -67,7 +65,7 @@ class TensorCreationRecorder(TorchDispatchMode):
 
     @property
     def new_buffer_count(self) -> int:
-        """Number of distinct new buffers of at least ``min_buffer_bytes`` seen so far."""
+        """Number of distinct new buffers of at least ``min_buffer_bytes`` (0 if not requested)."""
         return len(self._new_buffers)
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[override]

@@ -187,9 +187,9 @@ def clip_loss(
     image_features, text_features : Tensor
         Embeddings of shape ``(N, d)``, floating point; row :math:`n` of both is a pair. They
         are normalized to unit length here.
-    logit_scale : float or Tensor, default log(1 / 0.07)
-        :math:`\theta`, the log of the scale; a 0-dimensional tensor (an ``nn.Parameter``) keeps
-        its gradient.
+    logit_scale : float or Tensor, optional
+        :math:`\theta`, the log of the scale, by default :math:`\log(1 / 0.07)`; a 0-dimensional
+        tensor (an ``nn.Parameter``) keeps its gradient.
     max_scale : float, default 100.0
         :math:`s_{\max} > 0`, the cap on :math:`e^{\theta}`.
 

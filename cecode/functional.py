@@ -5,8 +5,8 @@ The functions have the names, signatures and semantics of their :mod:`torch.nn.f
 (``amax``, ``exp``, ``log``, ``sum``, ``gather``, ...), so that every step can be read. The file
 reads from top to bottom, each layer built on the one before:
 
-1. the shared pieces: one max shift (:func:`_shift`), one reduction (:func:`_reduce`, with its
-   derivative :func:`_reduce_backward`), and the handling of class-index targets;
+1. the shared pieces: one max shift (``_shift``), one reduction (``_reduce``, with its
+   derivative ``_reduce_backward``), and the handling of class-index targets;
 2. :func:`logsumexp`, :func:`softmax`, :func:`log_softmax`, which use the max-shift trick
    :math:`\operatorname{logsumexp}(x) = m + \log \sum_j e^{x_j - m}` with :math:`m = \max_j x_j`,
    so they are stable for logits of any magnitude;

@@ -84,8 +84,8 @@ def multi_digit_images(
         ``(M,)`` int64 classes in ``[0, num_classes)``; every class must occur.
     n : int
         Number of images to build, ``n >= 1``.
-    num_digits : sequence of int, default (2, 3)
-        The possible numbers of digits per image (each in ``[1, num_classes]``).
+    num_digits : sequence of int, optional
+        The possible numbers of digits per image, by default ``(2, 3)`` (each in ``[1, num_classes]``).
     num_classes : int, default 10
         Number of classes ``C``.
     seed : int, default 0

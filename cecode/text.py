@@ -44,7 +44,7 @@ __all__ = [
     "next_token_windows",
 ]
 
-#: Where readers get the file: char-rnn's copy, the address nanoGPT's ``prepare.py`` downloads.
+#: The address readers get the file from (char-rnn's copy, the one nanoGPT's ``prepare.py`` downloads).
 TINYSHAKESPEARE_URL = (
     "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 )

@@ -123,6 +123,28 @@ def _call(fn: Callable, case: Case) -> object:
 
 
 def run_cases(name: str, fn: Callable, cases: Sequence[Case]) -> CheckReport:
+    """Run the reader's ``fn`` on every case and compare each result with the expected one.
+
+    Parameters
+    ----------
+    name : str
+        What is checked, used in the report ("your <name> function ...").
+    fn : callable
+        The reader's function; it is called as ``fn(*case.args)`` on copies of the arguments.
+    cases : sequence of Case
+        The named cases and their expected results.
+
+    Returns
+    -------
+    CheckReport
+        ``not_implemented`` if ``fn`` raised :class:`NotImplementedError`; one line per failed
+        case otherwise (a wrong shape, a wrong value, or an error ``fn`` raised).
+
+    Raises
+    ------
+    TypeError
+        If ``fn`` is not callable.
+    """
     if not callable(fn):
         raise TypeError(f"fn: expected your function (a callable), got {type(fn).__name__}")
     failures = []

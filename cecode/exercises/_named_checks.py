@@ -30,8 +30,8 @@ def run_checks(
         What is checked, used in the report ("your <name> function ...").
     fn : callable
         The reader's function.
-    checks : sequence of (str, callable)
-        Each check takes ``fn`` and returns ``None`` or a one-line problem.
+    checks : sequence of tuple
+        Pairs ``(name, check)``; each check takes ``fn`` and returns ``None`` or a one-line problem.
 
     Returns
     -------
