@@ -38,8 +38,10 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from conftest import BOOK, ROOT
 from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository (tests/book/ is two below)
+BOOK = ROOT / "book"
 
 # Cheap chapters, run whole (the training chapters take too long here; nbval runs them all). The
 # MNIST path of the installed package is exercised by a cell the test adds (see DATA_CHECK).

@@ -19,7 +19,9 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from conftest import BOOK, ROOT
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository (tests/book/ is two below)
+BOOK = ROOT / "book"
 
 NOTEBOOKS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
 REPOSITORY = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]

@@ -12,11 +12,13 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository (tests/book/ is two below)
 
 PDF = ROOT / "_build" / "pdf" / "cross-entropy-book.pdf"
 SITE_COPY = ROOT / "_build" / "html" / "cross-entropy-book.pdf"

@@ -41,7 +41,8 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from conftest import ROOT
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository (tests/book/ is two below)
 
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import BOOK, ROOT
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository (tests/book/ is two below)
+BOOK = ROOT / "book"
 
 NOTEBOOKS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
 
