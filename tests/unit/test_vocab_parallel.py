@@ -1,7 +1,7 @@
 """cecode.distributed's vocabulary-parallel loss in one process: checks, a 1-rank group, bytes.
 
 The multi-process tests (2 and 3 ranks, unequal slices, inconsistent inputs) are in
-tests/book/test_vocab_parallel.py.
+tests/book/test_vocab_parallel_processes.py.
 """
 
 from __future__ import annotations

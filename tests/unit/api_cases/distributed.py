@@ -18,7 +18,7 @@ def _demo_data():
 CASES = {
     "vocab_parallel_cross_entropy": {
         "good": lambda: ((torch.randn(4, 3), torch.tensor([0, 1, 2, 5])), {}),
-        "run_good": False,  # needs an initialised process group (tests/book/test_vocab_parallel.py)
+        "run_good": False,  # needs an initialised process group (tests/book/test_vocab_parallel_processes.py)
         "bad_type": ("local_logits", [[1.0, 2.0]]),
         "bad_value": ("reduction", "avg"),
     },
@@ -57,7 +57,7 @@ CASES = {
     },
     "run_vocab_parallel_demo": {
         "good": lambda: ((2,), {}),
-        "run_good": False,  # starts processes (tests/book/test_vocab_parallel.py)
+        "run_good": False,  # starts processes (tests/book/test_vocab_parallel_processes.py)
         "bad_type": ("n_rows", "6"),
         "bad_value": ("n_rows", 0),
     },
