@@ -12,7 +12,6 @@ from cecode.exercises._checking import (
     Case,
     CheckReport,
     classification_inputs,
-    logit_inputs,
     randint,
     randn,
     run_cases,
@@ -21,26 +20,8 @@ from cecode.exercises._checking import (
 __all__ = [
     "check_cross_entropy_nd",
     "check_focal_loss",
-    "check_log_softmax",
     "check_nll_loss",
 ]
-
-
-def check_log_softmax(fn: Callable[[Tensor, int], Tensor]) -> CheckReport:
-    """Check ``fn(x, dim)`` against :func:`torch.log_softmax` (same shape as ``x``).
-
-    Parameters
-    ----------
-    fn : callable
-        Your log-softmax, ``fn(x: Tensor, dim: int) -> Tensor``.
-
-    Returns
-    -------
-    CheckReport
-        ``print(report)`` says which cases failed and how.
-    """
-    cases = [Case(n, (x, d), torch.log_softmax(x, d)) for n, x, d in logit_inputs()]
-    return run_cases("log_softmax", fn, cases)
 
 
 def check_nll_loss(fn: Callable[[Tensor, Tensor], Tensor]) -> CheckReport:
